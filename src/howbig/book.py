@@ -1,0 +1,267 @@
+"""Build pipeline of the book: MyST sources -> papermill-executed notebooks -> jupyter-book site.
+
+Steps (``howbig book build``):
+
+1. every MyST notebook (a ``.md`` with a ``kernelspec``) is converted with jupytext and executed
+   by papermill with ``profile`` injected; the injected cell is tagged ``remove-cell``;
+   per-notebook wall time and status go to ``_build/status.json``;
+2. the site sources are *staged* in ``_build/stage``: plain pages copied, notebooks replaced by
+   their executed ``.ipynb`` (a ``.md`` and an ``.ipynb`` of one name side by side is a fatal
+   duplicate for Sphinx, hence the separate folder);
+3. ``jupyter-book build`` renders the stage with ``-W -n --keep-going`` (warnings are errors).
+
+Chapters run in the order of ``_toc.yml``; the reproducibility and status pages run last because
+they read what the chapters recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import yaml
+
+__all__ = [
+    "NotebookRun",
+    "build",
+    "colab_notebooks",
+    "execute_notebook",
+    "is_notebook_source",
+    "source_order",
+]
+
+LAST = ("book/reproducibility", "book/status")  # pages that read the chapters' records
+
+
+@dataclass
+class NotebookRun:
+    """Outcome of executing one notebook."""
+
+    source: str
+    profile: str
+    status: str  # "ok" | "failed" | "skipped"
+    seconds: float
+    error: str = ""
+
+
+def is_notebook_source(path: Path) -> bool:
+    """True for a MyST markdown file whose front matter declares a kernel."""
+    if path.suffix != ".md":
+        return False
+    text = path.read_text(encoding="utf-8")
+    if not text.startswith("---"):
+        return False
+    end = text.find("\n---", 3)
+    front = yaml.safe_load(text[3:end]) if end > 0 else None
+    return isinstance(front, dict) and "kernelspec" in front
+
+
+def _toc_files(toc: dict) -> list[str]:
+    files = [toc["root"]]
+
+    def walk(node: dict) -> None:
+        for key in ("chapters", "sections"):
+            for item in node.get(key, []) or []:
+                if "file" in item:
+                    files.append(item["file"])
+                walk(item)
+        for part in node.get("parts", []) or []:
+            walk(part)
+
+    walk(toc)
+    return files
+
+
+def source_order(root: Path) -> list[str]:
+    """Documents of ``_toc.yml`` (without suffix) in execution order: chapters, then LAST."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    files = [f.removesuffix(".md").removesuffix(".ipynb") for f in _toc_files(toc)]
+    return [f for f in files if f not in LAST] + [f for f in LAST if f in files]
+
+
+def _tag_injected_cell(ipynb: Path) -> None:
+    import nbformat
+
+    notebook = nbformat.read(ipynb, as_version=4)
+    for cell in notebook.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            cell["metadata"]["tags"] = [*tags, "remove-cell"]
+    nbformat.write(notebook, ipynb)
+
+
+def execute_notebook(
+    source: Path,
+    output: Path,
+    *,
+    profile: str = "quick",
+    cwd: Path | None = None,
+    timeout: int | None = None,
+) -> NotebookRun:
+    """Convert a MyST notebook with jupytext and execute it with papermill.
+
+    Parameters
+    ----------
+    source
+        The ``.md`` notebook.
+    output
+        Where the executed ``.ipynb`` goes.
+    profile
+        Injected as the ``profile`` parameter.
+    cwd
+        Working directory of the kernel (default: the source's folder).
+    timeout
+        Per-cell timeout in seconds (``None``: no limit).
+    """
+    import jupytext
+    import papermill
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    notebook = jupytext.read(source)
+    notebook.metadata["kernelspec"] = {
+        "name": "python3", "display_name": "Python 3", "language": "python",
+    }
+    jupytext.write(notebook, output, fmt="ipynb")
+    start = time.perf_counter()
+    status, error = "ok", ""
+    try:
+        papermill.execute_notebook(
+            str(output),
+            str(output),
+            parameters={"profile": profile},
+            kernel_name="python3",
+            cwd=str(cwd or source.parent),
+            execution_timeout=timeout,
+            progress_bar=False,
+            log_output=False,
+        )
+    except Exception as exc:  # papermill raises PapermillExecutionError and friends
+        status, error = "failed", f"{type(exc).__name__}: {str(exc)[-2000:]}"
+    seconds = time.perf_counter() - start
+    if output.exists():
+        _tag_injected_cell(output)
+    return NotebookRun(str(source), profile, status, round(seconds, 1), error)
+
+
+def _stage_config(root: Path, stage: Path) -> None:
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    # The stage holds executed notebooks: never execute again while rendering.
+    config.setdefault("execute", {})["execute_notebooks"] = "off"
+    (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    shutil.copy2(root / "_toc.yml", stage / "_toc.yml")
+
+
+def _copy_plain_pages(root: Path, stage: Path) -> None:
+    for folder in ("book",):
+        for path in (root / folder).rglob("*"):
+            if path.is_dir() or "_build" in path.parts:
+                continue
+            if is_notebook_source(path):
+                continue
+            target = stage / path.relative_to(root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+
+
+def build(
+    root: Path,
+    *,
+    profile: str = "quick",
+    only: list[str] | None = None,
+    render: bool = True,
+    timeout: int | None = None,
+) -> int:
+    """Execute the book's notebooks and render the site; returns a process exit code.
+
+    Parameters
+    ----------
+    root
+        Repository root (holds ``_config.yml`` and ``_toc.yml``).
+    profile
+        ``"quick"`` or ``"full"``.
+    only
+        Execute only these documents (e.g. ``["notebooks/02_transferability"]``); others keep
+        their previously executed output in the stage, if any.
+    render
+        Run jupyter-book after executing.
+    timeout
+        Per-cell timeout in seconds.
+    """
+    root = root.resolve()
+    build_dir = root / "_build"
+    stage = build_dir / "stage"
+    results = build_dir / "results"
+    status_path = build_dir / "status.json"
+    stage.mkdir(parents=True, exist_ok=True)
+    _stage_config(root, stage)
+    _copy_plain_pages(root, stage)
+
+    os.environ["HOWBIG_RESULTS_DIR"] = str(results)
+    os.environ["HOWBIG_STATUS_FILE"] = str(status_path)
+    os.environ["HOWBIG_PROFILE"] = profile
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    status = json.loads(status_path.read_text()) if status_path.is_file() else {}
+    status.setdefault("runs", {})
+    status["profile"] = profile
+
+    failed = []
+    documents = source_order(root)
+    selected = [d for d in documents if only is None or d in only or Path(d).name in only]
+    if only is not None and not selected:
+        raise SystemExit(f"none of {only} is in _toc.yml; documents are: {documents}")
+    for doc in documents:
+        source = root / f"{doc}.md"
+        if not source.is_file() or not is_notebook_source(source):
+            continue
+        if doc not in selected:
+            continue
+        print(f"[howbig] executing {doc} (profile={profile}) ...", flush=True)
+        # Reproducibility/status pages read the status file: write it before they run.
+        status_path.write_text(json.dumps(status, indent=1))
+        run = execute_notebook(source, stage / f"{doc}.ipynb", profile=profile, cwd=root,
+                               timeout=timeout)
+        status["runs"][doc] = asdict(run)
+        status_path.write_text(json.dumps(status, indent=1))
+        print(f"[howbig]   {run.status} in {run.seconds:.1f} s", flush=True)
+        if run.status != "ok":
+            failed.append(doc)
+            print(run.error, file=sys.stderr)
+
+    code = 0
+    if render:
+        cmd = [
+            sys.executable, "-m", "jupyter_book", "build", str(stage),
+            "--path-output", str(build_dir), "-W", "-n", "--keep-going",
+        ]
+        print("[howbig]", " ".join(cmd), flush=True)
+        code = subprocess.call(cmd)
+        if code == 0:
+            print(f"[howbig] site: {build_dir / 'html' / 'index.html'}")
+    if failed:
+        print(f"[howbig] notebooks that failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return code
+
+
+def colab_notebooks(root: Path, out: Path) -> list[Path]:
+    """Write an unexecuted ``.ipynb`` of every notebook source, for Colab (same relative paths)."""
+    import jupytext
+
+    written = []
+    for doc in source_order(root):
+        source = root / f"{doc}.md"
+        if source.is_file() and is_notebook_source(source):
+            target = out / f"{doc}.ipynb"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            notebook = jupytext.read(source)
+            notebook.metadata["accelerator"] = "GPU"
+            notebook.metadata["colab"] = {"provenance": [], "gpuType": "T4"}
+            jupytext.write(notebook, target, fmt="ipynb")
+            written.append(target)
+    return written

@@ -1,0 +1,152 @@
+"""Command line: ``howbig data ...``, ``howbig book ...``, ``howbig dft ...``.
+
+Examples
+--------
+::
+
+    howbig data list                 # datasets, sizes, licences, cached or not
+    howbig data fetch --all          # workshop: pre-fetch everything the quick profile reads
+    howbig data verify               # re-check checksums of the cache
+    howbig book build                # execute all notebooks (quick) and render the site
+    howbig book run 02_transferability --profile full   # execute one chapter
+    howbig dft hbn --jobs 2          # regenerate Chapter 3's h-BN data (resumable)
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+# Generators of data the project computes itself: subcommand -> module with ``main(argv)``.
+DFT_COMMANDS = {
+    "hbn": ("howbig.dft.hbn", "h-BN DOS convergence grid for Chapter 3 (PySCF)"),
+    "basis-errors": ("howbig.dft.basis_errors", "basis-set errors of small molecules, Chapter 5"),
+}
+
+
+def _human(size: int | None) -> str:
+    if size is None:
+        return "?"
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
+
+
+def _data(args: argparse.Namespace) -> int:
+    from . import data
+
+    if args.action == "list":
+        print(f"{'dataset':30} {'profile':8} {'size':>9}  {'licence':14} cached  files")
+        for ds in data.REGISTRY.values():
+            cached = sum(data.is_cached(f.name) for f in ds.files)
+            print(
+                f"{ds.name:30} {ds.profile:8} {_human(ds.size):>9}  {ds.licence:14} "
+                f"{cached}/{len(ds.files):<5} {', '.join(f.name for f in ds.files)}"
+            )
+        print(f"cache: {data.cache_dir()}   mirror: {data.mirror() or '(none)'}")
+        return 0
+    if args.action == "fetch":
+        names = list(args.names)
+        if args.all:
+            names = [n for n, d in data.REGISTRY.items() if d.profile == "quick"]
+        if not names:
+            print("name one or more datasets, or use --all (see `howbig data list`)")
+            return 2
+        from tqdm import tqdm
+
+        for name in tqdm(names, desc="datasets", unit="dataset"):
+            for path in data.fetch(name, progress=True).values():
+                tqdm.write(f"ok  {path}")
+        return 0
+    if args.action == "verify":
+        bad = 0
+        for ds_name, file_name, status in data.verify(args.names or None):
+            print(f"{status:14} {ds_name:30} {file_name}")
+            bad += status == "MISMATCH"
+        return 1 if bad else 0
+    raise AssertionError(args.action)
+
+
+def _book(args: argparse.Namespace) -> int:
+    from . import book
+
+    root = Path(args.root).resolve()
+    if args.action == "build":
+        return book.build(root, profile=args.profile, render=not args.no_render,
+                          timeout=args.timeout)
+    if args.action == "run":
+        docs = [d if "/" in d else f"notebooks/{d}" for d in args.documents]
+        docs = [d.removesuffix(".md") for d in docs]
+        return book.build(root, profile=args.profile, only=docs, render=args.render,
+                          timeout=args.timeout)
+    if args.action == "colab":
+        for path in book.colab_notebooks(root, Path(args.out)):
+            print(path)
+        return 0
+    raise AssertionError(args.action)
+
+
+def _dft(args: argparse.Namespace, rest: list[str]) -> int:
+    module = importlib.import_module(DFT_COMMANDS[args.generator][0])
+    return int(module.main(rest) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="howbig", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    data_p = sub.add_parser("data", help="datasets: list, fetch, verify")
+    data_sub = data_p.add_subparsers(dest="action", required=True)
+    data_sub.add_parser("list", help="datasets, sizes, licences, cached or not")
+    fetch_p = data_sub.add_parser("fetch", help="fetch datasets into the cache")
+    fetch_p.add_argument("names", nargs="*", help="dataset names (see `howbig data list`)")
+    fetch_p.add_argument("--all", action="store_true", help="every quick-profile dataset")
+    verify_p = data_sub.add_parser("verify", help="re-check checksums of cached files")
+    verify_p.add_argument("names", nargs="*")
+
+    book_p = sub.add_parser("book", help="execute notebooks and build the site")
+    book_sub = book_p.add_subparsers(dest="action", required=True)
+    for name, helptext in (("build", "execute every notebook and render the site"),
+                           ("run", "execute some notebooks only")):
+        p = book_sub.add_parser(name, help=helptext)
+        p.add_argument("--profile", choices=["quick", "full"], default="quick")
+        p.add_argument("--root", default=".", help="repository root (default: .)")
+        p.add_argument("--timeout", type=int, default=None, help="per-cell timeout, seconds")
+        if name == "build":
+            p.add_argument("--no-render", action="store_true", help="execute only")
+        else:
+            p.add_argument("documents", nargs="+", help="e.g. 02_transferability")
+            p.add_argument("--render", action="store_true", help="also render the site")
+    colab_p = book_sub.add_parser("colab", help="write unexecuted .ipynb files for Colab")
+    colab_p.add_argument("--root", default=".")
+    colab_p.add_argument("--out", default="_build/colab")
+
+    dft_p = sub.add_parser("dft", help="generate the data this project computes itself")
+    dft_p.add_argument("generator", choices=sorted(DFT_COMMANDS),
+                       help="; ".join(f"{k}: {v[1]}" for k, v in DFT_COMMANDS.items()))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``howbig`` command."""
+    argv = sys.argv[1:] if argv is None else argv
+    parser = _parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "dft":
+        return _dft(args, rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "data":
+        return _data(args)
+    return _book(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Figures: one module per chapter, one function per paper figure, a shared style."""

@@ -1,0 +1,162 @@
+"""Recording the numbers a chapter computes: glue them into the page and into the results store.
+
+A chapter calls :func:`record` for every number its narrative uses. The value is
+
+* glued with myst-nb (``{glue:text}`key:.1f``` in the narrative), and
+* written to ``$HOWBIG_RESULTS_DIR/<chapter>.json`` when that variable is set (the book build sets
+  it), so that the reproducibility page can put it beside the paper's value.
+
+Nothing is ever typed into the reproducibility table: it is built from these records.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .paper import PAPER
+
+__all__ = ["Record", "load_results", "record", "reproducibility_table", "results_dir"]
+
+
+@dataclass
+class Record:
+    """One computed number of this build."""
+
+    chapter: str
+    key: str
+    value: Any
+    unit: str = ""
+    paper: str | None = None
+    reason: str = ""
+    profile: str = ""
+    data: str = ""
+    fmt: str = "{:.4g}"
+
+
+def results_dir() -> Path | None:
+    """``$HOWBIG_RESULTS_DIR`` as a path, or ``None`` when records are not persisted."""
+    value = os.environ.get("HOWBIG_RESULTS_DIR")
+    return Path(value) if value else None
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _glue(key: str, value: Any) -> None:
+    try:
+        from myst_nb import glue
+    except ImportError:  # e.g. on Colab: nothing to paste into
+        return
+    glue(key, value, display=False)
+
+
+def record(
+    chapter: str,
+    key: str,
+    value: Any,
+    *,
+    unit: str = "",
+    paper: str | None = None,
+    reason: str = "",
+    profile: str = "",
+    data: str = "",
+    fmt: str = "{:.4g}",
+) -> Any:
+    """Glue ``value`` under ``key`` and store it for the reproducibility page.
+
+    Parameters
+    ----------
+    chapter
+        Chapter key, e.g. ``"transferability"``.
+    key
+        Glue key; unique within the book (prefix it with the chapter's short name).
+    value
+        The computed number (or short string).
+    unit
+        Unit of ``value``.
+    paper
+        Key in :data:`howbig.paper.PAPER` that this number reproduces, if any.
+    reason
+        One line on why this build's value may differ from the paper's (data, scale, hardware).
+    profile, data
+        The profile and the data this number was computed with.
+    fmt
+        Format used for the value in the reproducibility table.
+
+    Returns
+    -------
+    The value, unchanged, so that ``x = record(..., compute())`` reads naturally.
+    """
+    if paper is not None and paper not in PAPER:
+        raise KeyError(f"record({key!r}): {paper!r} is not a key of howbig.paper.PAPER")
+    _glue(key, value)
+    directory = results_dir()
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{chapter}.json"
+        table = json.loads(path.read_text()) if path.is_file() else {}
+        entry = Record(chapter, key, _jsonable(value), unit, paper, reason, profile, data, fmt)
+        table[key] = asdict(entry)
+        path.write_text(json.dumps(table, indent=1))
+    return value
+
+
+def load_results(directory: Path | None = None) -> list[Record]:
+    """All records written by the chapters of this build."""
+    directory = directory or results_dir()
+    if directory is None or not Path(directory).is_dir():
+        return []
+    records = []
+    for path in sorted(Path(directory).glob("*.json")):
+        for entry in json.loads(path.read_text()).values():
+            records.append(Record(**entry))
+    return records
+
+
+def _format(value: Any, fmt: str) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, int | float):
+        try:
+            return fmt.format(value)
+        except (ValueError, TypeError):
+            return str(value)
+    return str(value)
+
+
+def reproducibility_table(records: list[Record]) -> pd.DataFrame:
+    """Paper value beside this build's value for every record that names a paper number."""
+    rows = []
+    for rec in records:
+        if rec.paper is None:
+            continue
+        number = PAPER[rec.paper]
+        rows.append(
+            {
+                "section": number.section,
+                "quantity": number.description,
+                "paper": f"{number.value:g} {number.unit}".strip(),
+                "this build": f"{_format(rec.value, rec.fmt)} {rec.unit}".strip(),
+                "profile": rec.profile,
+                "data": rec.data,
+                "why they may differ": rec.reason or "-",
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=["section", "quantity", "paper", "this build", "profile", "data",
+                 "why they may differ"],
+    )
+    return frame.sort_values("section", kind="stable").reset_index(drop=True)
