@@ -205,7 +205,6 @@ def build(
     os.environ["HOWBIG_RESULTS_DIR"] = str(results)
     os.environ["HOWBIG_STATUS_FILE"] = str(status_path)
     os.environ["HOWBIG_PROFILE"] = profile
-    os.environ.setdefault("MPLBACKEND", "Agg")
     status = json.loads(status_path.read_text()) if status_path.is_file() else {}
     status.setdefault("runs", {})
     status["profile"] = profile
@@ -236,8 +235,8 @@ def build(
     code = 0
     if render:
         cmd = [
-            sys.executable, "-m", "jupyter_book", "build", str(stage),
-            "--path-output", str(build_dir), "-W", "-n", "--keep-going",
+            shutil.which("jupyter-book") or "jupyter-book", "build", str(stage),
+            "--path-output", str(root), "-W", "-n", "--keep-going",
         ]
         print("[howbig]", " ".join(cmd), flush=True)
         code = subprocess.call(cmd)

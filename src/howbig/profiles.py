@@ -1,4 +1,4 @@
-"""Run profiles: ``quick`` (a 2-core laptop, minutes, small real data) and ``full`` (the paper's scale).
+"""Run profiles: ``quick`` (2-core laptop, minutes, small real data), ``full`` (the paper's scale).
 
 Profiles are data, not branches: each chapter reads its sizes from :data:`PROFILES` and runs the
 same code path in both. Chapters add their own entries under their chapter key.

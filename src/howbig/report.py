@@ -97,10 +97,13 @@ def record(
 
     Returns
     -------
-    The value, unchanged, so that ``x = record(..., compute())`` reads naturally.
+    The value (numpy scalars as Python scalars), so that ``x = record(..., compute())`` reads
+    naturally.
     """
     if paper is not None and paper not in PAPER:
         raise KeyError(f"record({key!r}): {paper!r} is not a key of howbig.paper.PAPER")
+    # numpy scalars would glue as "np.float64(...)", which {glue:text} cannot format.
+    value = value.item() if hasattr(value, "item") and getattr(value, "ndim", 1) == 0 else value
     _glue(key, value)
     directory = results_dir()
     if directory is not None:

@@ -107,7 +107,8 @@ def _mismatch(ds: Dataset, entry: RemoteFile, path: Path, got: str, expected: st
     return ChecksumMismatchError(
         f"Dataset {ds.name!r}: file {entry.name} from {origin} has sha256 {got}, but the registry "
         f"expects {expected}.{truncated} The file is refused and was not used. Delete {path} if it "
-        f"is still there and fetch again (`howbig data fetch {ds.name}`); canonical URL: {entry.url}"
+        f"is still there and fetch again (`howbig data fetch {ds.name}`); "
+        f"canonical URL: {entry.url}"
     )
 
 

@@ -1,0 +1,69 @@
+"""What the build-status page shows: notebook runs, package versions, the JAX device."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["KEY_PACKAGES", "environment_table", "jax_devices", "package_versions", "runs_table"]
+
+KEY_PACKAGES = (
+    "howbig", "numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "jax", "jaxlib", "jraph",
+    "dm-haiku", "optax", "ase", "spglib", "pymatgen", "icet", "pyscf", "madas", "matminer",
+    "optuna", "pooch", "ipywidgets", "jupytext", "papermill", "jupyter-book", "myst-nb", "sphinx",
+)
+
+
+def package_versions(packages: tuple[str, ...] = KEY_PACKAGES) -> pd.DataFrame:
+    """Installed version of each package ("not installed" where absent)."""
+    rows = []
+    for name in packages:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "not installed"
+        rows.append({"package": name, "version": version})
+    return pd.DataFrame(rows)
+
+
+def jax_devices() -> str:
+    """The JAX backend and devices, e.g. ``cpu: TFRT_CPU_0``."""
+    import jax
+
+    devices = jax.devices()
+    kinds = ", ".join(sorted({getattr(d, "device_kind", str(d)) for d in devices}))
+    return f"{jax.default_backend()}: {len(devices)} device(s) ({kinds})"
+
+
+def environment_table() -> pd.DataFrame:
+    """Python, platform, cores and JAX device of this build."""
+    return pd.DataFrame(
+        [
+            {"item": "Python", "value": platform.python_version()},
+            {"item": "platform", "value": platform.platform()},
+            {"item": "CPU cores", "value": str(os.cpu_count())},
+            {"item": "JAX", "value": jax_devices()},
+        ]
+    )
+
+
+def runs_table(status_file: Path | None = None) -> pd.DataFrame:
+    """Per-notebook execution status and wall time, from the build's ``status.json``."""
+    path = status_file or (
+        Path(os.environ["HOWBIG_STATUS_FILE"]) if "HOWBIG_STATUS_FILE" in os.environ else None
+    )
+    columns = ["notebook", "profile", "status", "seconds"]
+    if path is None or not Path(path).is_file():
+        return pd.DataFrame(columns=columns)
+    runs = json.loads(Path(path).read_text()).get("runs", {})
+    rows = [
+        {"notebook": doc, "profile": run["profile"], "status": run["status"],
+         "seconds": run["seconds"]}
+        for doc, run in runs.items()
+    ]
+    return pd.DataFrame(rows, columns=columns)

@@ -1,0 +1,47 @@
+"""Storage calculator of Section 6.1 against the paper's own arithmetic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from howbig.infra import Campaign, Quota, paper_campaign, quota_crossings, storage_curve
+from howbig.paper import paper_value
+
+
+def test_paper_campaign_reproduces_the_papers_figures():
+    campaign = paper_campaign()
+    assert campaign.settings_per_structure == paper_value("settings_per_structure") == 9
+    assert campaign.n_calculations == paper_value("n_calculations") == 270_000
+    assert campaign.n_files == paper_value("n_files") == 11_070_000
+    assert campaign.terabytes == pytest.approx(paper_value("storage_tb"), rel=1e-12)
+
+
+def test_quantities_scale_linearly_with_structures():
+    base = Campaign(n_structures=1_000)
+    double = base.scaled(2_000)
+    assert double.n_files == 2 * base.n_files
+    assert double.bytes == pytest.approx(2 * base.bytes)
+
+
+def test_quota_crossing_is_where_usage_equals_the_limit():
+    campaign = paper_campaign()
+    quota = Quota("files", "files", 1_000_000)
+    at = quota.exceeded_at(campaign)
+    assert at == pytest.approx(1_000_000 / (9 * 41))
+    # Just below the crossing the quota holds, just above it is exceeded.
+    assert campaign.scaled(int(at)).n_files <= 1_000_000 < campaign.scaled(int(at) + 1).n_files
+    table = quota_crossings(campaign)
+    assert table.loc[0, "campaign usage / limit"] == pytest.approx(11.07)
+
+
+def test_storage_curve_matches_campaign_objects():
+    campaign = paper_campaign()
+    curve = storage_curve(campaign, np.array([10, 30_000]))
+    assert curve["files"].iloc[1] == campaign.n_files
+    assert curve["terabytes"].iloc[1] == pytest.approx(campaign.terabytes)
+
+
+def test_negative_inputs_are_rejected():
+    with pytest.raises(ValueError, match="n_structures"):
+        Campaign(n_structures=-1)

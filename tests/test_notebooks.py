@@ -1,0 +1,68 @@
+"""Every notebook source parses, has one parameters cell with a profile, and is in the toc."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import jupytext
+import pytest
+import yaml
+
+from howbig.book import is_notebook_source, source_order
+from howbig.profiles import PROFILES
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = sorted(p for p in [*ROOT.glob("notebooks/*.md"), *ROOT.glob("book/*.md")]
+                 if is_notebook_source(p))
+CHAPTERS = sorted(ROOT.glob("notebooks/[0-9][0-9]_*.md"))
+
+
+def test_there_are_notebooks():
+    assert len(SOURCES) >= 4
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
+def test_notebook_parses_and_has_one_parameters_cell(path):
+    notebook = jupytext.read(path)
+    assert notebook.metadata["kernelspec"]["name"] == "python3"
+    params = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1, f"{path.name}: expected exactly one parameters cell"
+    assert re.search(r'^profile\s*=\s*"(quick|full)"', params[0].source, re.M)
+    # Outputs are never committed: the sources are text.
+    assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_installs_itself_on_colab_in_a_hidden_cell(path):
+    notebook = jupytext.read(path)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    first = code[0]
+    assert "google.colab" in first.source and "pip install" in first.source
+    assert "remove-cell" in first.metadata.get("tags", [])
+
+
+def test_toc_lists_existing_files_and_every_chapter():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    assert toc["format"] == "jb-book"
+    docs = source_order(ROOT)
+    for doc in docs:
+        assert (ROOT / f"{doc}.md").is_file(), f"_toc.yml lists missing {doc}"
+    for chapter in CHAPTERS:
+        assert f"notebooks/{chapter.stem}" in docs
+    # The pages that read the chapters' records run last.
+    assert docs[-2:] == ["book/reproducibility", "book/status"]
+
+
+def test_profiles_have_the_same_chapters_and_keys():
+    quick, full = PROFILES["quick"], PROFILES["full"]
+    assert quick.keys() == full.keys()
+    for chapter in quick:
+        assert quick[chapter].keys() == full[chapter].keys(), chapter
+
+
+def test_config_renders_with_warnings_as_errors_friendly_settings():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["execute"]["execute_notebooks"] == "off"  # papermill executes, not Sphinx
+    assert config["launch_buttons"]["colab_url"].startswith("https://colab.research.google.com")
+    assert "book/references.bib" in config["bibtex_bibfiles"]
