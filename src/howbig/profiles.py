@@ -16,8 +16,31 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     "quick": {
         "transferability": {},
         "similarity": {},
-        "cluster_expansion": {},
-        "complexity": {},
+        "cluster_expansion": {
+            "subset": 235,  # configurations in the paper-like setting (the paper had 235)
+            "subset_seed": 0,
+            "max_features": 200,
+            "n_splits": 5,
+            "cv_seed": 0,
+            "small_cutoffs": (9.0, 5.5),  # 27 clusters: 2 points, 17 pairs, 8 triplets
+            "large_cutoffs": (10.0, 8.5, 6.0),  # 178: 2 points, 22 pairs, 132 triplets, 22 quads
+            "crosscheck_cutoffs": (10.0, 8.5),
+            "agpd_cutoffs": (13.5, 6.0, 5.5),
+        },
+        "complexity": {
+            # experiment 1: SISSO vs NN on the PySCF basis-set errors (small data: same in both)
+            "sisso_rung": 2, "sisso_dim": 3, "sisso_sis": 30,
+            "nn_epochs": 300, "nn_hidden_grid": [[8], [32, 32], [64, 64]], "nn_lr_grid": [3e-3],
+            # experiment 2: AFLOW band gaps (non-metals); None = all training compounds
+            "gap_n_train": 3000, "gap_cv_folds": 3, "gap_nn_epochs": 100, "gap_batch": 128,
+            "gap_rf_grid": {"max_features": [0.33, 1.0], "min_samples_leaf": [1]},
+            "gap_nn_grid": {"hidden": [[64, 64], [128, 128]], "learning_rate": [1e-3],
+                            "weight_decay": [1e-4]},
+            "gap_budgets": [100, 300, 1000, 3000, 10000, 30000],
+            "gap_sisso_rungs": [0, 1], "gap_sisso_dim": 4, "gap_sisso_sis": 20,
+            "gap_curve_sizes": [250, 500, 1000, 2000, 3000],
+            "icsd_n": 1500,
+        },
         "infrastructure": {
             "storage_max_structures": 100_000,
         },
@@ -26,8 +49,29 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     "full": {
         "transferability": {},
         "similarity": {},
-        "cluster_expansion": {},
-        "complexity": {},
+        "cluster_expansion": {
+            "subset": 235,  # configurations in the paper-like setting (the paper had 235)
+            "subset_seed": 0,
+            "max_features": 200,
+            "n_splits": 10,
+            "cv_seed": 0,
+            "small_cutoffs": (9.0, 5.5),  # 27 clusters: 2 points, 17 pairs, 8 triplets
+            "large_cutoffs": (10.0, 8.5, 6.0),  # 178: 2 points, 22 pairs, 132 triplets, 22 quads
+            "crosscheck_cutoffs": (10.0, 8.5),
+            "agpd_cutoffs": (13.5, 6.0, 5.5),
+        },
+        "complexity": {
+            "sisso_rung": 2, "sisso_dim": 3, "sisso_sis": 30,
+            "nn_epochs": 300, "nn_hidden_grid": [[8], [32, 32], [64, 64]], "nn_lr_grid": [3e-3],
+            "gap_n_train": None, "gap_cv_folds": 5, "gap_nn_epochs": 300, "gap_batch": 128,
+            "gap_rf_grid": {"max_features": [0.2, 0.33, 0.5, 1.0], "min_samples_leaf": [1, 2, 4]},
+            "gap_nn_grid": {"hidden": [[64, 64], [128, 128], [256, 256], [128, 128, 128]],
+                            "learning_rate": [3e-4, 1e-3], "weight_decay": [0.0, 1e-4]},
+            "gap_budgets": [100, 300, 1000, 3000, 10000, 30000, 100000],
+            "gap_sisso_rungs": [0, 1, 2], "gap_sisso_dim": 4, "gap_sisso_sis": 20,
+            "gap_curve_sizes": [250, 500, 1000, 2000, 4000, 8000, 11771],
+            "icsd_n": None,
+        },
         "infrastructure": {
             "storage_max_structures": 1_000_000,
         },

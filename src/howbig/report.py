@@ -139,19 +139,36 @@ def _format(value: Any, fmt: str) -> str:
     return str(value)
 
 
+def _paper_text(value: float, unit: str) -> str:
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
+    return f"{text} {unit}".strip()
+
+
+def _ratio(value: Any, paper: float) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or paper == 0:
+        return None
+    return float(value) / paper
+
+
 def reproducibility_table(records: list[Record]) -> pd.DataFrame:
-    """Paper value beside this build's value for every record that names a paper number."""
+    """Paper value beside this build's value for every record that names a paper number.
+
+    The ``build / paper`` column is the ratio of the two values where both are numbers
+    (1.00 means identical); ``why they may differ`` is the chapter's one-line reason.
+    """
     rows = []
     for rec in records:
         if rec.paper is None:
             continue
         number = PAPER[rec.paper]
+        ratio = _ratio(rec.value, number.value)
         rows.append(
             {
                 "section": number.section,
                 "quantity": number.description,
-                "paper": f"{number.value:g} {number.unit}".strip(),
+                "paper": _paper_text(number.value, number.unit),
                 "this build": f"{_format(rec.value, rec.fmt)} {rec.unit}".strip(),
+                "build / paper": "-" if ratio is None else f"{ratio:.2f}",
                 "profile": rec.profile,
                 "data": rec.data,
                 "why they may differ": rec.reason or "-",
@@ -159,7 +176,7 @@ def reproducibility_table(records: list[Record]) -> pd.DataFrame:
         )
     frame = pd.DataFrame(
         rows,
-        columns=["section", "quantity", "paper", "this build", "profile", "data",
-                 "why they may differ"],
+        columns=["section", "quantity", "paper", "this build", "build / paper", "profile",
+                 "data", "why they may differ"],
     )
     return frame.sort_values("section", kind="stable").reset_index(drop=True)

@@ -3,19 +3,20 @@
 A scikit-learn-compatible symbolic regressor:
 
 1. **Feature construction.** Starting from the primary features (rung 0), every rung applies unary
-   operators (``exp``, ``log``, ``sqrt``, powers, ...) to the features of the previous rung and binary
-   operators (``+``, ``-``, ``*``, ``/``, ``|a-b|``) to pairs in which at least one member comes from
-   the previous rung. Invalid features are dropped: undefined or non-finite values, values outside
-   ``[min_abs, max_abs]``, constants, duplicates (features that are affine images of a kept one are
-   redundant for a linear model) and, when ``units`` are given, dimensionally inconsistent ones
-   (``+``/``-`` of different units, ``exp``/``log`` of dimensioned quantities).
+   operators (``exp``, ``log``, ``sqrt``, powers, ...) to the features of the previous rung and
+   binary operators (``+``, ``-``, ``*``, ``/``, ``|a-b|``) to pairs in which at least one member
+   comes from the previous rung. Invalid features are dropped: undefined or non-finite values,
+   values outside ``[min_abs, max_abs]``, constants, duplicates (features that are affine images
+   of a kept one are redundant for a linear model) and, when ``units`` are given, dimensionally
+   inconsistent ones (``+``/``-`` of different units, ``exp``/``log`` of dimensioned quantities).
 2. **Sure independence screening (SIS).** The score of every candidate is
    ``|Z^T r| / n`` with ``Z`` the standardized candidate matrix and ``r`` the centred residual: one
    matrix product per block. The last rung is never stored: it is generated block by block and
    only the best-scoring candidates are kept, so memory scales with the stored rungs only.
-3. **Sparsifying operator (l0).** For dimension ``d`` the union of all screened subspaces is searched
-   exhaustively over all ``d``-subsets. The least-squares problems are solved in batches through the
-   normal equations (a ``(C, d, d)`` stack of Gram sub-matrices, one ``numpy.linalg.solve`` call).
+3. **Sparsifying operator (l0).** For dimension ``d`` the union of all screened subspaces is
+   searched exhaustively over all ``d``-subsets. The least-squares problems are solved in batches
+   through the normal equations (a ``(C, d, d)`` stack of Gram sub-matrices, one
+   ``numpy.linalg.solve`` call per batch).
 4. **Iterations.** Dimension ``d`` screens against the residual of the best ``(d-1)``-dimensional
    model, as in Ouyang et al. (2018).
 
@@ -475,13 +476,13 @@ class SissoRegressor(RegressorMixin, BaseEstimator):
             sub_trees += trees
             if sub_vals.shape[1] < d:
                 break
-            best, sse, solved = l0_search(sub_vals, y, d, self.fit_intercept)
+            best, _, solved = l0_search(sub_vals, y, d, self.fit_intercept)
             self.n_solved_ += solved
             coef, intercept = self._lstsq(sub_vals[:, best], y)
             residual = y - sub_vals[:, best] @ coef - intercept
             self.models_.append({
                 "dimension": d, "trees": [sub_trees[b] for b in best], "coef": coef,
-                "intercept": intercept, "rmse": math.sqrt(sse / len(y)),
+                "intercept": intercept, "rmse": float(np.sqrt(np.mean(residual**2))),
                 "descriptors": [expression(sub_trees[b], self.names_) for b in best],
             })
         self.subspace_size_ = sub_vals.shape[1]

@@ -282,7 +282,7 @@ def train(
                                 node_budget=batcher.node_budget, edge_budget=batcher.edge_budget)
     batches = _batches_forever(batcher)
     first = next(batches)
-    params = model.init(jax.random.PRNGKey(config.seed), first)
+    params = jax.jit(model.init)(jax.random.PRNGKey(config.seed), first)
     schedule = optax.exponential_decay(config.learning_rate, config.decay_steps, config.decay_rate)
     optimizer = optax.adam(schedule)
     opt_state = optimizer.init(params)

@@ -21,6 +21,7 @@ Convention (following the authors' code, tisabe/jraph_MPEU ``scripts/data``):
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -55,7 +56,7 @@ def _formula(formula: str | Formula) -> Formula:
 
 
 def cell_formula(formula: str | Formula | Atoms) -> str:
-    """Cell formula in canonical ("metal") order: ``"O4Ti2"`` or ``"Se2Ti1"`` -> ``"Ti2O4"``, ``"TiSe2"``."""
+    """Cell formula in canonical ("metal") order: ``"O4Ti2"`` -> ``"Ti2O4"``."""
     if isinstance(formula, Atoms):
         formula = formula.symbols.formula
     return _formula(formula).format("metal")
@@ -108,7 +109,15 @@ def spacegroup_number(
     """
     cell = (np.asarray(atoms.cell[:], dtype=float), atoms.get_scaled_positions(wrap=True),
             np.asarray(atoms.numbers))
-    dataset = spglib.get_symmetry_dataset(cell, symprec=symprec, angle_tolerance=angle_tolerance)
+    with warnings.catch_warnings():
+        # spglib 2.x warns about its error-handling mode on every call; the result is the same
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            dataset = spglib.get_symmetry_dataset(
+                cell, symprec=symprec, angle_tolerance=angle_tolerance
+            )
+        except Exception:  # spglib.error.SpglibError under the new error handling
+            dataset = None
     if dataset is None:
         raise ValueError(
             f"spglib found no space group for {atoms.get_chemical_formula()} at symprec={symprec}; "

@@ -53,7 +53,7 @@ XC = "pbe"
 RESOURCE = "basis_errors.csv"
 
 
-def default_molecules(max_atoms: int = 6, max_heavy: int = 3) -> list[str]:
+def default_molecules(max_atoms: int = 5, max_heavy: int = 3) -> list[str]:
     """Closed-shell G2 molecules made of :data:`ELEMENTS` with at most ``max_atoms`` atoms.
 
     Parameters
@@ -170,12 +170,13 @@ def load() -> tuple[pd.DataFrame, dict]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: compute (or resume) the energies and write the result table."""
-    parser = argparse.ArgumentParser(prog="howbig dft basis-errors", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="howbig dft basis-errors",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--cache", default=str(Path.home() / ".cache" / "howbig" / "basis_errors"),
                         help="directory of per-calculation results (resumable)")
     parser.add_argument("--out", default=None,
                         help="output CSV (default: the package's resources/basis_errors.csv)")
-    parser.add_argument("--max-atoms", type=int, default=6)
+    parser.add_argument("--max-atoms", type=int, default=5)
     parser.add_argument("--max-heavy", type=int, default=3)
     parser.add_argument("--limit", type=int, default=None, help="only the first N molecules")
     parser.add_argument("--bases", nargs="+", default=list(BASIS_LADDER),
@@ -191,7 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     energies = compute(atoms + molecules, args.bases, Path(args.cache),
                        progress=not args.no_progress)
     table = errors_table(energies, reference=args.bases[-1])
-    out = Path(args.out) if args.out else Path(__file__).resolve().parents[1] / "resources" / RESOURCE
+    default_out = Path(__file__).resolve().parents[1] / "resources" / RESOURCE
+    out = Path(args.out) if args.out else default_out
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False, float_format="%.10g")
     import pyscf

@@ -17,5 +17,9 @@ __all__ = ["count_parameters"]
 
 
 def count_parameters(params: Any) -> int:
-    """Number of scalar trainable parameters in a parameter pytree."""
-    return int(sum(np.size(leaf) for leaf in jax.tree_util.tree_leaves(params)))
+    """Number of scalar trainable parameters in a parameter pytree.
+
+    Works on concrete arrays and on the abstract result of ``jax.eval_shape(model.init, ...)``.
+    """
+    return int(sum(int(np.prod(np.shape(leaf) if not hasattr(leaf, "shape") else leaf.shape))
+                   for leaf in jax.tree_util.tree_leaves(params)))

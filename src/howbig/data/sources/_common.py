@@ -41,7 +41,7 @@ COLUMNS: tuple[str, ...] = (
 )
 """Columns of the common table every structure loader returns (units: eV/atom, eV)."""
 
-PARSER_VERSION = 1  # bump when parsing or keying changes, to invalidate cached tables
+PARSER_VERSION = 2  # bump when parsing or keying changes, to invalidate cached tables
 
 _FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
@@ -103,7 +103,8 @@ def _parse_p1_cif(text: str) -> Atoms | None:
                 c_z = header.index("_atom_site_fract_z")
             except ValueError:
                 return None
-            c_occ = header.index("_atom_site_occupancy") if "_atom_site_occupancy" in header else None
+            occ = "_atom_site_occupancy"
+            c_occ = header.index(occ) if occ in header else None
             symbols: list[str] = []
             frac: list[list[float]] = []
             while j < len(lines):
@@ -123,7 +124,9 @@ def _parse_p1_cif(text: str) -> Atoms | None:
                 cell["_cell_length_a"], cell["_cell_length_b"], cell["_cell_length_c"],
                 cell["_cell_angle_alpha"], cell["_cell_angle_beta"], cell["_cell_angle_gamma"],
             ]
-            return Atoms(symbols=symbols, scaled_positions=np.array(frac), cell=par, pbc=True)
+            atoms = Atoms(symbols=symbols, scaled_positions=np.array(frac), cell=par, pbc=True)
+            atoms.wrap()  # as ase's CIF reader does
+            return atoms
     return None
 
 
@@ -154,7 +157,7 @@ def parse_cifs(texts: Iterable[str], *, progress: bool = False, desc: str = "CIF
 
 def add_keys(table: pd.DataFrame, *, symprec: float = DEFAULT_SYMPREC,
              progress: bool = False) -> pd.DataFrame:
-    """Fill ``formula``, ``spacegroup`` and ``key`` from the ``atoms`` column (in place; returned)."""
+    """Fill ``formula``, ``spacegroup``, ``key`` from the ``atoms`` column (in place; returned)."""
     formulas, groups, keys = composition_spacegroup_keys(
         table["atoms"], symprec, progress=progress, desc="spacegroups"
     )

@@ -10,14 +10,15 @@ from ..keys import DEFAULT_SYMPREC
 from ..registry import file_entry
 from ._common import COLUMNS, add_keys, cached_table, parse_cifs
 
-__all__ = ["FILE", "SOURCE", "load_mp20_sample"]
+__all__ = ["FILE", "SOURCE", "load_mp20_sample", "table_from_raw"]
 
 FILE = "mp20_sample.csv"
 SOURCE = "MP"
 
 
-def _build(symprec: float, progress: bool) -> pd.DataFrame:
-    raw = pd.read_csv(fetch_file(FILE), index_col=0)
+def table_from_raw(raw: pd.DataFrame, *, symprec: float = DEFAULT_SYMPREC,
+                   progress: bool = False) -> pd.DataFrame:
+    """Common table from rows of ``mp20_sample.csv`` (as read by ``pd.read_csv``)."""
     table = pd.DataFrame(
         {
             "id": raw["material_id"].astype(str).to_numpy(),
@@ -31,6 +32,11 @@ def _build(symprec: float, progress: bool) -> pd.DataFrame:
     mismatch = int(np.sum(table["spacegroup"].to_numpy() != raw["spacegroup.number"].to_numpy()))
     table.attrs["spacegroup_mismatch_vs_file"] = mismatch
     return table[list(COLUMNS)].reset_index(drop=True)
+
+
+def _build(symprec: float, progress: bool) -> pd.DataFrame:
+    raw = pd.read_csv(fetch_file(FILE), index_col=0)
+    return table_from_raw(raw, symprec=symprec, progress=progress)
 
 
 def load_mp20_sample(
