@@ -10,7 +10,15 @@ import jraph
 import numpy as np
 import pytest
 
-from howbig.compute import HOURS_PER_YEAR, cost_curve, nas_cost, paper_check, profile_steps
+from howbig.compute import (
+    HOURS_PER_YEAR,
+    StepProfile,
+    cost_curve,
+    gpu_cpu_ratio,
+    nas_cost,
+    paper_check,
+    profile_steps,
+)
 from howbig.models import count_parameters
 from howbig.models.mpeu import mpeu
 from howbig.models.schnet import cosine_cutoff, parameter_breakdown, schnet
@@ -175,8 +183,20 @@ def test_profile_steps_times_both_phases():
 
     prof = profile_steps(schnet(latent_size=8, interactions=1, n_species=10), batches,
                          lambda b: (b.globals, jraph.get_graph_padding_mask(b)),
-                         label="SchNet", batch_size=2, n_steps=6, warmup=2)
+                         label="SchNet", batch_size=2, n_steps=4, warmup=1,
+                         device=jax.devices("cpu")[0])
     assert prof.batch_seconds >= 0 and prof.step_seconds > 0
-    assert prof.n_samples == 6 and prof.device
+    assert prof.n_samples == 4 and prof.device
     assert prof.n_parameters == schnet_formula(8, 1, 10, 150, False)
-    assert len(calls) == 9  # one batch for init + one per step; restarted when exhausted
+    assert len(calls) == 6  # one batch for init + one per step; restarted when exhausted
+
+
+def test_gpu_cpu_ratio_only_where_both_measured():
+    def prof(model, device, step):
+        return StepProfile(model, device, 32, 0.001, step, 0.0, 0.0, 10, 100)
+
+    profiles = [prof("SchNet", "NVIDIA H100 (gpu)", 0.002),
+                prof("MPEU", "NVIDIA H100 (gpu)", 0.004),
+                prof("SchNet", "CPU (16 cores visible)", 0.029)]
+    assert gpu_cpu_ratio(profiles) == {"SchNet": pytest.approx(0.030 / 0.003)}
+    assert gpu_cpu_ratio(profiles[2:]) == {}

@@ -1,4 +1,4 @@
-"""k-nearest-neighbour graphs and padded batches: known crystals, a brute-force reference, padding."""
+"""k-NN graphs and padded batches: known crystals, a brute-force reference, padding."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def _brute_force_knn(atoms: Atoms, k: int, images: int = 3) -> list[np.ndarray]:
     ids=["fcc-Cu", "bcc-Fe", "rocksalt-NaCl", "diamond-Si", "sparse-fcc"],
 )
 def test_knn_known_crystals(atoms, shells):
-    senders, receivers, distances = knn_edges(atoms, k=12)
+    _, receivers, distances = knn_edges(atoms, k=12)
     n = len(atoms)
     assert np.array_equal(np.bincount(receivers, minlength=n), np.full(n, 12))
     expected = np.concatenate([np.full(count, d) for count, d in shells])
@@ -49,7 +49,7 @@ def test_knn_known_crystals(atoms, shells):
 
 def test_knn_rocksalt_first_shell_is_the_other_species():
     atoms = bulk("NaCl", "rocksalt", a=5.64)
-    senders, receivers, distances = knn_edges(atoms, k=6)
+    senders, receivers, _ = knn_edges(atoms, k=6)
     assert np.all(senders != receivers)  # Na's six nearest are Cl and vice versa
 
 
@@ -153,3 +153,13 @@ def test_batcher_small_budget_closes_batches_early_but_keeps_shape():
     batches = list(batcher.all())
     assert {b.nodes.shape for b in batches} == {(need,)}
     assert sum(int(np.asarray(jraph.get_graph_padding_mask(b)).sum()) for b in batches) == len(g)
+
+
+def test_epoch_batches_equal_single_batch_assembly():
+    g = _dataset()
+    batcher, reference = PaddedBatcher(g, 5, seed=3), PaddedBatcher(g, 5, seed=3)
+    plan = reference._plan(np.arange(len(g)))
+    for fast, idx in zip(batcher.all(), plan, strict=True):
+        slow = reference.batch(idx)
+        for name in ("nodes", "edges", "senders", "receivers", "n_node", "n_edge", "globals"):
+            np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name))

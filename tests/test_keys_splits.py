@@ -203,3 +203,55 @@ def test_offset_recovers_planted_shift_and_handles_no_overlap():
     dist = energy_distributions({"A": a, "Z": pd.DataFrame({"key": ["zz_1"],
                                                             "formation_energy_per_atom": [0.]})})
     assert not dist["shared"].any() and len(dist) == len(a) + 1
+
+
+def test_figures_handle_empty_shared_set():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from howbig.figures.transferability import energy_distributions_figure, shared_key_parity
+
+    t = _tables()
+    dist = energy_distributions({"A": t["A"], "C": t["C"]})
+    fig = energy_distributions_figure(dist, offset=shared_key_offset(t["A"], t["C"]))
+    bottom = fig.axes[1]
+    assert "0 shared keys" in bottom.get_title()
+    assert any("no composition-spacegroup key" in x.get_text() for x in bottom.texts)
+    res = shared_key_offset(t["A"], t["B"], names=("A", "B"))
+    parity = shared_key_parity(res)
+    assert len(parity.axes[0].collections[0].get_offsets()) == res.n_keys == 1
+    fig2 = energy_distributions_figure(energy_distributions({"A": t["A"], "B": t["B"]}), offset=res)
+    assert "1 shared keys" in fig2.axes[1].get_title()
+
+
+def test_parallel_keys_match_serial():
+    from howbig.data.keys import composition_spacegroup_keys
+
+    rng = np.random.default_rng(2)
+    structures = []
+    for i in range(40):
+        atoms = rutile()
+        scale = 0.002 if i % 4 == 0 else 0.3
+        atoms.positions += rng.normal(scale=scale, size=atoms.positions.shape)
+        structures.append(atoms)
+    serial = composition_spacegroup_keys(structures)
+    assert composition_spacegroup_keys(structures, n_jobs=2) == serial
+    assert len(set(serial[2])) > 1  # the rattles lower the space groups differently
+
+
+def test_key_counts_and_duplicates_figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from howbig.figures.transferability import entries_per_key_figure
+    from howbig.transferability import key_counts
+
+    t = _tables()
+    counts = key_counts(t, ["a_1", "c_3", "zz_9"])
+    assert counts.loc["a_1"].tolist() == [3, 0, 0]
+    assert counts.loc["c_3"].tolist() == [1, 1, 0]
+    assert counts.loc["zz_9"].sum() == 0
+    assert key_counts(t, n=1).index[0] == "a_1"
+    fig = entries_per_key_figure(t, n=2)
+    labels = [x.get_text() for x in fig.axes[1].get_yticklabels()]
+    assert labels == ["a_1", "b_2"]

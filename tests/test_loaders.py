@@ -258,11 +258,11 @@ def test_aflux_paging_retry_and_resume(aflux_server, tmp_path, monkeypatch):
                         progress=False)
     assert [e["auid"] for e in first] == [e["auid"] for e in state.entries[:2]]
     assert state.requests == [(1, 2), (1, 2)]
-    # resume: page 1 comes from disk, pages 2-3 from the server; page 3 is short -> complete
+    # resume: page 1 comes from disk, pages 2-4 from the server; page 4 is empty -> complete
     entries = fetch_aflux(base, page_size=2, cache=tmp_path / "pages", backoff=0.001,
                           progress=False)
     assert entries == state.entries
-    assert state.requests[2:] == [(2, 2), (3, 2)]
+    assert state.requests[2:] == [(2, 2), (3, 2), (4, 2)]
     n = len(state.requests)
     table = load_aflow(base, page_size=2, cache=tmp_path / "pages", backoff=0.001, progress=False)
     assert len(state.requests) == n  # everything cached: no request
@@ -284,3 +284,19 @@ def test_aflux_errors(aflux_server, tmp_path):
     with pytest.raises(DataUnavailableError, match="HTTP 404"):
         fetch_aflux(base, cache=tmp_path, retries=5, backoff=0.001, progress=False)
     assert len(state.requests) == 4  # 3 tries on 503, a single one on 404
+
+
+def test_aflux_entry_formats():
+    """AFLUX JSON lists, the authors' CSV strings and AFLOW's plain text give the same cell."""
+    from howbig.data.sources.aflow import entry_to_atoms
+
+    entry = json.loads((FIXTURES / "aflux_entries.json").read_text())[0]
+    reference = entry_to_atoms(entry)
+    as_csv = dict(entry, geometry=str(entry["geometry"]),
+                  positions_fractional=str(entry["positions_fractional"]))
+    as_text = dict(entry, geometry=",".join(map(str, entry["geometry"])),
+                   positions_fractional=";".join(",".join(map(str, p))
+                                                 for p in entry["positions_fractional"]))
+    for variant in (as_csv, as_text):
+        _same_structure(entry_to_atoms(variant), reference)
+    assert reference.get_chemical_formula() == "O4Ti2"  # species follow AFLOW's compound order

@@ -31,6 +31,9 @@ def _structures(n: int = 12, seed: int = 0) -> list[Atoms]:
     return out
 
 
+TINY = mpeu(latent_size=8, mp_steps=1)  # shared, so compiled functions are reused across tests
+
+
 @pytest.fixture(scope="module")
 def model_and_params():
     model = mpeu(latent_size=16, mp_steps=2)
@@ -50,7 +53,8 @@ def _predict_structures(model, params, structures):
     return predict(model, params, g, batcher=batcher)
 
 
-@pytest.mark.parametrize(("latent", "steps", "bias"), [(64, 3, False), (16, 1, True), (10, 4, False)])
+@pytest.mark.parametrize(("latent", "steps", "bias"),
+                         [(64, 3, False), (16, 1, True), (10, 4, False)])
 def test_parameter_count_matches_formula(latent, steps, bias):
     model = mpeu(latent_size=latent, mp_steps=steps, with_bias=bias)
     g = build_graphs(_structures(2), np.zeros(2), progress=False)
@@ -104,13 +108,17 @@ def test_padding_leaves_loss_and_gradient_unchanged(model_and_params):
                           edge_budget=tight.edge_budget + 301)
     b1, b2 = next(tight.all()), next(loose.all())
     assert b1.nodes.shape != b2.nodes.shape and b1.n_node.shape != b2.n_node.shape
-    for kind in ("mse", "mae"):
-        fn = jax.jit(jax.value_and_grad(lambda p, b, kind=kind: masked_loss(model, p, b, kind)))
-        l1, g1 = fn(params, b1)
-        l2, g2 = fn(params, b2)
-        np.testing.assert_allclose(l1, l2, rtol=1e-5)
-        for a, b in zip(jax.tree_util.tree_leaves(g1), jax.tree_util.tree_leaves(g2), strict=True):
-            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7)
+
+    @jax.jit
+    def losses_and_grads(p, batch):
+        mse, grad = jax.value_and_grad(masked_loss, argnums=1)(model, p, batch, "mse")
+        return mse, masked_loss(model, p, batch, "mae"), grad
+
+    mse1, mae1, g1 = losses_and_grads(params, b1)
+    mse2, mae2, g2 = losses_and_grads(params, b2)
+    np.testing.assert_allclose([mse1, mae1], [mse2, mae2], rtol=1e-5)
+    for a, b in zip(jax.tree_util.tree_leaves(g1), jax.tree_util.tree_leaves(g2), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7)
 
 
 def test_metrics_known_answer():
@@ -119,6 +127,7 @@ def test_metrics_known_answer():
     assert m["rmse"] == pytest.approx(np.sqrt(5.0))
 
 
+@pytest.mark.slow
 def test_overfits_tiny_dataset_and_compiles_once():
     structures = [bulk(x, "fcc", a=a) for x, a in (("Cu", 3.61), ("Al", 4.05), ("Ni", 3.52))]
     structures += [bulk("NaCl", "rocksalt", a=5.64), bulk("Fe", "bcc", a=2.87),
@@ -137,15 +146,17 @@ def test_overfits_tiny_dataset_and_compiles_once():
     assert result.steps == 300 and len(result.history) == 6
 
 
+@pytest.mark.slow
 def test_training_is_deterministic_and_callback_can_stop_it():
     g = build_graphs(_structures(6, seed=3), np.arange(6.0), progress=False)
-    model = mpeu(latent_size=8, mp_steps=1)
+    model = TINY
     config = TrainConfig(max_steps=20, eval_every=10, batch_size=3, progress=False, seed=7)
     r1, r2 = train(model, g, g, config), train(model, g, g, config)
     for a, b in zip(jax.tree_util.tree_leaves(r1.params), jax.tree_util.tree_leaves(r2.params),
                     strict=True):
         np.testing.assert_array_equal(a, b)
     assert r1.history == r2.history
+    assert r1.n_compilations <= 1 and r2.n_compilations == 0  # the compiled step is reused
 
     calls = []
 
@@ -161,12 +172,36 @@ def test_training_is_deterministic_and_callback_can_stop_it():
     assert calls and calls[0][0] == 10 and np.isfinite(calls[0][1])
 
 
+@pytest.mark.slow
 def test_early_stopping_when_validation_loss_stalls(tmp_path):
-    g = build_graphs(_structures(4, seed=6), np.arange(4.0), progress=False)
+    g = build_graphs(_structures(6, seed=3), np.arange(6.0), progress=False)  # shapes as above
     path = tmp_path / "best.pkl"
     config = TrainConfig(learning_rate=0.0, max_steps=1000, eval_every=5, patience=15,
-                         batch_size=2, progress=False, checkpoint_path=str(path))
-    result = train(mpeu(latent_size=8, mp_steps=1), g, g, config)
+                         batch_size=3, progress=False, checkpoint_path=str(path))
+    result = train(TINY, g, g, config)
     # nothing can improve with a zero learning rate: best at the first evaluation
     assert result.stopped_early and result.best_step == 5 and result.steps == 20
     assert path.is_file()
+
+
+def test_train_step_matches_optax_adam_with_exponential_decay():
+    import optax
+
+    from howbig.training import _train_step
+
+    g = build_graphs(_structures(6, seed=3), np.arange(6.0), progress=False)
+    batches = list(PaddedBatcher(g, 3, seed=0).epoch())
+    params = jax.jit(TINY.init)(jax.random.PRNGKey(0), batches[0])
+    schedule = optax.exponential_decay(0.01, transition_steps=2, decay_rate=0.5)
+    reference = optax.adam(schedule)
+    ref_params, ref_state = params, reference.init(params)
+    step, _ = _train_step(TINY, "mse")
+    ours, state = params, optax.scale_by_adam().init(params)
+    for i, batch in enumerate(batches * 2):
+        grads = jax.grad(masked_loss, argnums=1)(TINY, ref_params, batch, "mse")
+        updates, ref_state = reference.update(grads, ref_state, ref_params)
+        ref_params = optax.apply_updates(ref_params, updates)
+        ours, state, _ = step(ours, state, batch, np.float32(0.01 * 0.5 ** (i / 2)))
+    for a, b in zip(jax.tree_util.tree_leaves(ours), jax.tree_util.tree_leaves(ref_params),
+                    strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)

@@ -43,6 +43,7 @@ __all__ = [
     "orbit_table",
     "plateau_size",
     "polynomial_feature_count",
+    "span_residuals",
     "spinel_cluster_space",
     "spinel_primitive",
 ]
@@ -52,24 +53,22 @@ __all__ = [
 # cluster spaces and cluster vectors
 # --------------------------------------------------------------------------------------------
 def spinel_primitive(structure: Atoms, symprec: float = 1e-3) -> Atoms:
-    """Primitive cell of an *ordered* spinel supercell (spglib), e.g. the normal spinel.
+    """Primitive cell of an *ordered* spinel supercell, e.g. the normal spinel (14 atoms).
+
+    icet's own reduction (the one :func:`spinel_cluster_space` uses), so positions stay in the
+    supercell's setting; spglib's ``find_primitive`` may shift the origin.
 
     Parameters
     ----------
     structure
         A spinel configuration whose species mark the sublattices (normal spinel: Ge on the
-        tetrahedral 8a, Sn on the octahedral 16d sites); 14-atom primitive cell for Fd-3m.
+        tetrahedral 8a, Sn on the octahedral 16d sites).
     symprec
-        spglib tolerance (Å).
+        Symmetry tolerance (Å).
     """
-    import spglib
+    from icet.tools.geometry import get_primitive_structure
 
-    cell = (structure.cell[:], structure.get_scaled_positions(), structure.numbers)
-    found = spglib.find_primitive(cell, symprec=symprec)
-    if found is None:
-        raise ValueError("spglib could not find a primitive cell; is the structure ordered?")
-    lattice, positions, numbers = found
-    return Atoms(numbers=numbers, cell=lattice, scaled_positions=positions, pbc=True)
+    return get_primitive_structure(structure, symprec=symprec)
 
 
 def spinel_cluster_space(
@@ -85,7 +84,9 @@ def spinel_cluster_space(
     Parameters
     ----------
     reference
-        Ordered configuration used to find the primitive cell (see :func:`spinel_primitive`).
+        Ordered configuration whose species mark the sublattices (the normal spinel); icet
+        reduces it to its primitive cell (14 atoms for Fd-3m), where every cation site gets
+        ``species`` and every ``fixed`` site keeps its species.
     cutoffs
         icet cutoffs (Å) for pairs, triplets, quadruplets, ...
     species
@@ -95,9 +96,8 @@ def spinel_cluster_space(
     """
     from icet import ClusterSpace
 
-    primitive = spinel_primitive(reference, symprec=symprec)
-    symbols = [[s] if s in fixed else list(species) for s in primitive.get_chemical_symbols()]
-    return ClusterSpace(primitive, list(cutoffs), symbols, symprec=symprec)
+    symbols = [[s] if s in fixed else list(species) for s in reference.get_chemical_symbols()]
+    return ClusterSpace(reference, list(cutoffs), symbols, symprec=symprec)
 
 
 def orbit_table(cluster_space) -> pd.DataFrame:
@@ -155,7 +155,7 @@ def cached_cluster_vectors(
 
         cache = cache_dir() / "ce"
     key = hashlib.sha256(
-        repr((tuple(float(c) for c in cutoffs), _fingerprint([reference]),
+        repr((2, tuple(float(c) for c in cutoffs), _fingerprint([reference]),
               _fingerprint(structures))).encode()
     ).hexdigest()[:16]
     npz, csv = cache / f"cv-{key}.npz", cache / f"orbits-{key}.csv"
@@ -170,15 +170,37 @@ def cached_cluster_vectors(
     return cv, table
 
 
+def _site_order(atoms: Atoms, reference: Atoms, decimals: int = 3) -> np.ndarray:
+    """Index into ``atoms`` of the atom on each site of ``reference`` (same cell, same sites)."""
+    def keys(a: Atoms) -> list[bytes]:
+        frac = np.round(a.get_scaled_positions(wrap=True), decimals) % 1.0
+        return [np.round(f, decimals).tobytes() for f in frac + 0.0]
+
+    where = {k: i for i, k in enumerate(keys(atoms))}
+    try:
+        return np.array([where[k] for k in keys(reference)])
+    except KeyError as err:
+        raise ValueError("structure does not have the sites of the reference supercell") from err
+
+
 def ge_cluster_counts(cluster_space, structures: Sequence[Atoms], *,
                       species: str = "Ge", progress: bool = False) -> np.ndarray:
     """Number of clusters of every orbit whose sites all hold ``species``, shape (n, K).
 
     Column 0 is the empty cluster (1), as in CELL's "binary-linear" counts; columns 1.. follow
-    the cluster-space order. Counted with icet's supercell orbit list.
+    the cluster-space order. All ``structures`` must occupy the sites of the first one (as the
+    GeSn2N4 POSCARs do, in varying atom order): icet's supercell orbit list is built once for
+    the first structure and every configuration is counted on it.
     """
-    orbit_list = cluster_space.orbit_list
-    tol = cluster_space.fractional_position_tolerance
+    from ase.data import atomic_numbers
+
+    if not structures:
+        return np.zeros((0, len(cluster_space)), dtype=int)
+    reference = structures[0]
+    supercell = cluster_space.orbit_list.get_supercell_orbit_list(
+        reference, cluster_space.fractional_position_tolerance)
+    n_orbits = len(cluster_space.orbit_list)
+    target = atomic_numbers[species]
     items: Sequence[Atoms] | Iterator[Atoms] = structures
     if progress:
         from tqdm.auto import tqdm
@@ -186,11 +208,13 @@ def ge_cluster_counts(cluster_space, structures: Sequence[Atoms], *,
         items = tqdm(structures, desc="cluster counts", leave=False)
     rows = []
     for atoms in items:
-        counts = orbit_list.get_cluster_counts(atoms, tol)
-        rows.append([1] + [
-            sum(n for symbols, n in counts[i].items() if all(s == species for s in symbols))
-            for i in range(len(orbit_list))
-        ])
+        occupations = atoms.numbers[_site_order(atoms, reference)].tolist()
+        row = [1]
+        for i in range(n_orbits):
+            counts = supercell.get_orbit(i).get_cluster_counts(occupations)
+            row.append(sum(n for numbers, n in counts.items()
+                           if all(z == target for z in numbers)))
+        rows.append(row)
     return np.asarray(rows, dtype=int)
 
 
@@ -238,6 +262,18 @@ def cell_crosscheck(icet_counts: np.ndarray, cell_counts: np.ndarray,
             }
         )
     return pd.DataFrame(rows)
+
+
+def span_residuals(basis: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Largest absolute residual of each column of ``targets`` fitted linearly by ``basis``.
+
+    A residual at rounding level means the target column (e.g. an icet correlation) is an exact
+    linear function of the basis columns (e.g. CELL's cluster counts) on these rows.
+    """
+    basis = np.asarray(basis, dtype=float)
+    targets = np.asarray(targets, dtype=float)
+    coef, *_ = np.linalg.lstsq(basis, targets, rcond=None)
+    return np.abs(basis @ coef - targets).max(axis=0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -334,6 +370,9 @@ class PolynomialFeatures:
     def columns(self, indices: Sequence[int], rows: np.ndarray | None = None) -> np.ndarray:
         """Build only the terms at ``indices`` (optionally for ``rows`` only)."""
         wanted = {int(i): None for i in indices}
+        bad = [i for i in wanted if not 0 <= i < self.n_features]
+        if bad:
+            raise IndexError(f"term indices {bad} out of range 0..{self.n_features - 1}")
         for pos, t in enumerate(self.terms()):
             if pos in wanted:
                 wanted[pos] = t
@@ -442,7 +481,7 @@ class OMPPath:
         return int(self.sizes[np.nanargmin(values)])
 
 
-def _path(features: np.ndarray, y: np.ndarray, max_features: int):
+def _path(features: np.ndarray, y: np.ndarray, max_features: int, rank_tol: float = 1e-6):
     """OMP path on centred, unit-norm columns; returns (coefs in original units, intercepts)."""
     from sklearn.linear_model import orthogonal_mp
 
@@ -467,6 +506,15 @@ def _path(features: np.ndarray, y: np.ndarray, max_features: int):
     nnz = (path != 0).sum(axis=0)
     steps = int(np.max(np.flatnonzero(np.diff(np.r_[0, nnz]) > 0), initial=-1)) + 1
     path = path[:, :steps]
+    # scikit-learn only stops when a new atom is dependent to machine precision; stop where it
+    # is dependent to a practical tolerance (its part orthogonal to the chosen ones < rank_tol)
+    chosen = _order(path)
+    if chosen.size:
+        r = np.abs(np.diag(np.linalg.qr(zn[:, chosen], mode="r")))
+        dependent = np.flatnonzero(r < rank_tol)
+        if dependent.size:
+            steps = int(dependent[0])
+            path = path[:, :steps]
     coefs = np.zeros((features.shape[1], steps))
     coefs[cols] = path / norm[cols, None]
     intercepts = y_mean - mean_x @ coefs

@@ -93,9 +93,9 @@ def _book(args: argparse.Namespace) -> int:
     raise AssertionError(args.action)
 
 
-def _dft(args: argparse.Namespace, rest: list[str]) -> int:
+def _dft(args: argparse.Namespace) -> int:
     module = importlib.import_module(DFT_COMMANDS[args.generator][0])
-    return int(module.main(rest) or 0)
+    return int(module.main(list(args.args)) or 0)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -131,6 +131,8 @@ def _parser() -> argparse.ArgumentParser:
     dft_p = sub.add_parser("dft", help="generate the data this project computes itself")
     dft_p.add_argument("generator", choices=sorted(DFT_COMMANDS),
                        help="; ".join(f"{k}: {v[1]}" for k, v in DFT_COMMANDS.items()))
+    dft_p.add_argument("args", nargs=argparse.REMAINDER,
+                       help="options of the generator (see `howbig dft NAME --help`)")
     return parser
 
 
@@ -138,11 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``howbig`` command."""
     argv = sys.argv[1:] if argv is None else argv
     parser = _parser()
-    args, rest = parser.parse_known_args(argv)
+    args = parser.parse_args(argv)
     if args.command == "dft":
-        return _dft(args, rest)
-    if rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        return _dft(args)
     if args.command == "data":
         return _data(args)
     return _book(args)

@@ -31,8 +31,10 @@ __all__ = [
     "StepProfile",
     "cost_curve",
     "device_name",
+    "gpu_cpu_ratio",
     "nas_cost",
     "paper_check",
+    "profile_models",
     "profile_steps",
     "timing_table",
 ]
@@ -236,13 +238,13 @@ def paper_check(rtol: float = 0.10) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------------
 # Step profiler
 # ------------------------------------------------------------------------------------------------
-def device_name() -> str:
-    """A readable name of JAX's default device, e.g. ``"cpu (2 cores)"`` or the GPU model."""
+def device_name(device: Any = None) -> str:
+    """A readable name of a JAX device (default: JAX's default device), e.g. the GPU model."""
     import os
 
     import jax
 
-    dev = jax.devices()[0]
+    dev = device if device is not None else jax.devices()[0]
     if dev.platform == "cpu":
         return f"CPU ({os.cpu_count()} cores visible), JAX {jax.__version__}"
     kind = getattr(dev, "device_kind", dev.platform)
@@ -303,6 +305,7 @@ def profile_steps(
     warmup: int = 5,
     learning_rate: float = 5e-4,
     seed: int = 0,
+    device: Any = None,
 ) -> StepProfile:
     """Time batching and jitted gradient steps of ``model`` separately.
 
@@ -327,6 +330,8 @@ def profile_steps(
         Adam learning rate of the timed steps (the value does not affect timing).
     seed
         PRNG seed of the parameter initialisation.
+    device
+        A ``jax.Device`` to run on (default: JAX's default device).
 
     Returns
     -------
@@ -335,6 +340,21 @@ def profile_steps(
         step time is the wall time of the jitted update with ``jax.block_until_ready`` on the new
         parameters, so asynchronous dispatch does not hide device time.
     """
+    import contextlib
+
+    import jax
+
+    context = jax.default_device(device) if device is not None else contextlib.nullcontext()
+    with context:
+        return _profile_steps(model, batches, targets_of, label=label, batch_size=batch_size,
+                              n_steps=n_steps, warmup=warmup, learning_rate=learning_rate,
+                              seed=seed, device=device)
+
+
+def _profile_steps(model: Any, batches: Callable[[], Iterator[Any]],
+                   targets_of: Callable[[Any], Any], *, label: str, batch_size: int,
+                   n_steps: int, warmup: int, learning_rate: float, seed: int,
+                   device: Any) -> StepProfile:
     import jax
     import jax.numpy as jnp
     import optax
@@ -381,10 +401,83 @@ def profile_steps(
             batch_times.append(t1 - t0)
             step_times.append(t3 - t2)
     b, s = np.asarray(batch_times), np.asarray(step_times)
-    return StepProfile(model=label, device=device_name(), batch_size=int(batch_size),
+    return StepProfile(model=label, device=device_name(device), batch_size=int(batch_size),
                        batch_seconds=float(np.median(b)), step_seconds=float(np.median(s)),
                        batch_iqr=_iqr(b), step_iqr=_iqr(s), n_samples=int(n_steps),
                        n_parameters=n_parameters)
+
+
+def profile_models(
+    graphs: Any,
+    *,
+    batch_size: int = 32,
+    latent_size: int = 64,
+    mp_steps: int = 3,
+    n_steps: int = 50,
+    warmup: int = 5,
+    seed: int = 0,
+    n_species: int = 100,
+    also_cpu: bool = True,
+) -> list[StepProfile]:
+    """Profile SchNet and MPEU of the same width and depth on one dataset.
+
+    Parameters
+    ----------
+    graphs
+        A :class:`howbig.graphs.GraphSet`; batches come from a shuffling
+        :class:`howbig.graphs.PaddedBatcher` over it (the batching time is the time of that
+        batcher's ``next``).
+    batch_size, latent_size, mp_steps
+        The paper's SchNet setting by default: batch 32, latent 64, three interaction blocks.
+    n_steps, warmup, seed
+        See :func:`profile_steps`.
+    n_species
+        Embedding size (atomic numbers must be smaller).
+    also_cpu
+        When JAX's default device is an accelerator, profile both models on the CPU too (so
+        that :func:`gpu_cpu_ratio` has both sides).
+
+    Returns
+    -------
+    list of StepProfile
+        SchNet and MPEU on the default device, then (accelerator present and ``also_cpu``) the
+        same on the CPU.
+    """
+    import jraph
+
+    from .graphs import PaddedBatcher
+    from .models.mpeu import mpeu
+    from .models.schnet import schnet
+
+    batcher = PaddedBatcher(graphs, batch_size, seed=seed)
+
+    def targets_of(batch: Any) -> tuple[Any, Any]:
+        return batch.globals, jraph.get_graph_padding_mask(batch)
+
+    models = {"SchNet": schnet(latent_size=latent_size, interactions=mp_steps,
+                               n_species=n_species),
+              "MPEU": mpeu(latent_size=latent_size, mp_steps=mp_steps, n_species=n_species)}
+    import jax
+
+    devices: list[Any] = [None]
+    if also_cpu and jax.devices()[0].platform != "cpu":
+        devices.append(jax.devices("cpu")[0])
+    return [profile_steps(model, lambda: batcher.epoch(shuffle=True), targets_of, label=name,
+                          batch_size=batch_size, n_steps=n_steps, warmup=warmup, seed=seed,
+                          device=device)
+            for device in devices for name, model in models.items()]
+
+
+def gpu_cpu_ratio(profiles: list[StepProfile]) -> dict[str, float]:
+    """CPU time per step over accelerator time per step, per model, where both were measured."""
+    out = {}
+    for prof in profiles:
+        if prof.device.startswith("CPU"):
+            continue
+        cpu = [p for p in profiles if p.model == prof.model and p.device.startswith("CPU")]
+        if cpu:
+            out[prof.model] = cpu[0].seconds_per_step / prof.seconds_per_step
+    return out
 
 
 def timing_table(profiles: list[StepProfile]) -> pd.DataFrame:
@@ -392,9 +485,7 @@ def timing_table(profiles: list[StepProfile]) -> pd.DataFrame:
 
     Returns one row per measured model plus the paper's two rows, with milliseconds per batch,
     per gradient step and per training step, and the implied hours for the paper's 2,000,000
-    steps. Where a measured GPU and a measured CPU row of the same model exist, add the ratio
-    yourself with :func:`gpu_cpu_ratio`-style arithmetic; the paper's own ratio is in the
-    ``paper`` rows.
+    steps.
     """
     steps = paper_value("train_steps")
     rows = []

@@ -168,7 +168,8 @@ class GraphSet:
             raise ValueError("GraphSet: n_node, n_edge and targets must have one entry per graph")
         if self.n_node.sum() != len(self.atomic_numbers):
             raise ValueError("GraphSet: sum(n_node) != number of atomic numbers")
-        if not (self.n_edge.sum() == len(self.senders) == len(self.receivers) == len(self.distances)):
+        n_edges = {len(self.senders), len(self.receivers), len(self.distances)}
+        if n_edges != {int(self.n_edge.sum())}:
             raise ValueError("GraphSet: sum(n_edge) != number of edges")
         self.node_offsets = np.concatenate(([0], np.cumsum(self.n_node, dtype=np.int64)[:-1]))
         self.edge_offsets = np.concatenate(([0], np.cumsum(self.n_edge, dtype=np.int64)[:-1]))
@@ -246,7 +247,10 @@ def build_graphs(
         d.append(distances)
         nn.append(len(atoms))
         ne.append(len(senders))
-    cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt))
+
+    def cat(xs: list[np.ndarray], dt: type) -> np.ndarray:
+        return np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)
+
     return GraphSet(cat(z, np.int32), cat(s, np.int32), cat(r, np.int32), cat(d, np.float32),
                     np.asarray(nn, np.int32), np.asarray(ne, np.int32), targets)
 
@@ -345,16 +349,51 @@ class PaddedBatcher:
             raise ValueError("PaddedBatcher.batch: the graphs do not fit the static budgets")
         nodes = _ranges(g.node_offsets[indices], n_node)
         edges = _ranges(g.edge_offsets[indices], n_edge)
-        new_offsets = np.repeat(np.cumsum(n_node) - n_node, n_edge)
+        shift = np.repeat(np.cumsum(n_node) - n_node, n_edge)
+        return self._assemble(g.atomic_numbers[nodes], g.senders[edges] + shift,
+                              g.receivers[edges] + shift, g.distances[edges], n_node, n_edge,
+                              g.targets[indices])
 
+    def epoch(self, shuffle: bool = True) -> Iterator[jraph.GraphsTuple]:
+        """One pass over the dataset, every graph exactly once (shuffled by default).
+
+        The gathers of the whole epoch are done at once (vectorised); each batch is then a few
+        contiguous slices copied into the padded arrays.
+        """
+        g = self.graphs
+        n = len(g)
+        order = self.rng.permutation(n) if shuffle else np.arange(n)
+        n_node, n_edge = g.n_node[order], g.n_edge[order]
+        node_start = np.concatenate(([0], np.cumsum(n_node, dtype=np.int64)))
+        edge_start = np.concatenate(([0], np.cumsum(n_edge, dtype=np.int64)))
+        nodes = _ranges(g.node_offsets[order], n_node)
+        edges = _ranges(g.edge_offsets[order], n_edge)
+        z_all = g.atomic_numbers[nodes]
+        shift = np.repeat(node_start[:-1], n_edge)
+        send_all = g.senders[edges] + shift
+        recv_all = g.receivers[edges] + shift
+        dist_all = g.distances[edges]
+        y_all = g.targets[order]
+        start = 0
+        for idx in self._plan(order):
+            stop = start + len(idx)
+            n0, n1 = node_start[start], node_start[stop]
+            e0, e1 = edge_start[start], edge_start[stop]
+            yield self._assemble(z_all[n0:n1], send_all[e0:e1] - n0, recv_all[e0:e1] - n0,
+                                 dist_all[e0:e1], n_node[start:stop], n_edge[start:stop],
+                                 y_all[start:stop])
+            start = stop
+
+    def _assemble(self, z_real, send_real, recv_real, dist_real, n_node, n_edge, y_real):
+        tn, te, n_real = len(z_real), len(dist_real), len(n_node)
         z = np.zeros(self.node_budget, np.int32)
-        z[:tn] = g.atomic_numbers[nodes]
+        z[:tn] = z_real
         senders = np.full(self.edge_budget, tn, np.int32)  # padding edges live on node tn
         receivers = np.full(self.edge_budget, tn, np.int32)
-        senders[:te] = g.senders[edges] + new_offsets
-        receivers[:te] = g.receivers[edges] + new_offsets
+        senders[:te] = send_real
+        receivers[:te] = recv_real
         distances = np.zeros(self.edge_budget, np.float32)
-        distances[:te] = g.distances[edges]
+        distances[:te] = dist_real
         nn = np.zeros(self.n_graph, np.int32)
         ne = np.zeros(self.n_graph, np.int32)
         nn[:n_real] = n_node
@@ -362,16 +401,9 @@ class PaddedBatcher:
         nn[n_real] = self.node_budget - tn
         ne[n_real] = self.edge_budget - te
         y = np.zeros(self.n_graph, np.float32)
-        y[:n_real] = g.targets[indices]
+        y[:n_real] = y_real
         return jraph.GraphsTuple(nodes=z, edges=distances, senders=senders, receivers=receivers,
                                  n_node=nn, n_edge=ne, globals=y)
-
-    def epoch(self, shuffle: bool = True) -> Iterator[jraph.GraphsTuple]:
-        """One pass over the dataset, every graph exactly once (shuffled by default)."""
-        n = len(self.graphs)
-        order = self.rng.permutation(n) if shuffle else np.arange(n)
-        for idx in self._plan(order):
-            yield self.batch(idx)
 
     def all(self) -> Iterator[jraph.GraphsTuple]:
         """All graphs in dataset order (for prediction): ``epoch(shuffle=False)``."""

@@ -41,8 +41,8 @@ __all__ = [
     "experiment1",
     "gap_comparison",
     "learning_curves",
-    "make_rf",
     "mae",
+    "make_rf",
     "matched_sweep",
     "rmsle",
     "sisso_sweep",
@@ -139,17 +139,18 @@ def cross_validate_grid(make: Callable[..., Any], grid: dict[str, Sequence[Any]]
     else:
         folds = list(GroupKFold(n_folds).split(X, y, groups))
     rows = []
-    for params in tqdm(list(ParameterGrid(grid)), desc="CV", disable=not progress, leave=False):
+    candidates = list(ParameterGrid(grid))
+    for params in tqdm(candidates, desc="CV", disable=not progress, leave=False):
         scores = []
         for tr, va in folds:
             model = make(**params).fit(X[tr], y[tr])
             scores.append(metric(y[va], model.predict(X[va])))
-        rows.append({**params, "cv_score": float(np.mean(scores)),
-                     "cv_std": float(np.std(scores))})
+        rows.append({**{k: str(v) for k, v in params.items()},
+                     "cv_score": float(np.mean(scores)), "cv_std": float(np.std(scores))})
+    scores = np.array([r["cv_score"] for r in rows])
+    best = candidates[int(np.argmin(scores))]  # keeps the grid's own types (int stays int)
     table = pd.DataFrame(rows).sort_values("cv_score").reset_index(drop=True)
-    best = {k: table.iloc[0][k] for k in grid}
-    best = {k: (tuple(v) if isinstance(v, list) else v) for k, v in best.items()}
-    return best, table
+    return dict(best), table
 
 
 def experiment1(data: pd.DataFrame, cfg: dict[str, Any], seed: int = 0,

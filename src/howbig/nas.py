@@ -30,7 +30,6 @@ seed, so the replayed decisions are the ones a pruned run would make), and
 from __future__ import annotations
 
 import argparse
-import io
 import math
 import os
 import socket
@@ -48,6 +47,7 @@ __all__ = [
     "create_study",
     "early_ranking_curve",
     "grid_summary",
+    "local_minima",
     "main",
     "make_objective",
     "nas_summary",
@@ -235,15 +235,45 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def grid_summary(frame: pd.DataFrame, value: str = "value") -> pd.DataFrame:
+def grid_summary(frame: pd.DataFrame, space: SearchSpace | None = None,
+                 value: str = "value") -> pd.DataFrame:
     """Best ``value`` per (message-passing steps, latent size): the data of the paper's Fig. 7.
 
     As in the paper, each cell holds the best validation RMSE over the other hyperparameters
     (here learning rate and batch size); rows are message-passing steps, columns latent sizes,
-    NaN where the search drew no trial.
+    NaN where the search drew no trial. With ``space`` every cell of the space is present.
     """
     done = frame[frame["state"] == "COMPLETE"]
-    return done.pivot_table(index="mp_steps", columns="latent_size", values=value, aggfunc="min")
+    grid = done.pivot_table(index="mp_steps", columns="latent_size", values=value, aggfunc="min")
+    if space is not None:
+        grid = grid.reindex(index=list(space.mp_steps), columns=list(space.latent_sizes))
+    return grid
+
+
+def local_minima(grid: pd.DataFrame) -> list[tuple[int, int]]:
+    """Cells of a :func:`grid_summary` lower than all their filled 4-neighbours.
+
+    More than one local minimum on the (steps, latent size) grid means the landscape is not
+    unimodal there, which a convex function cannot be; a single minimum says nothing either way.
+    Empty cells are skipped (a cell with no filled neighbour is not counted).
+
+    Returns
+    -------
+    list of (mp_steps, latent_size)
+    """
+    values = grid.to_numpy(dtype=float)
+    out = []
+    n_rows, n_cols = values.shape
+    for i in range(n_rows):
+        for j in range(n_cols):
+            v = values[i, j]
+            if not np.isfinite(v):
+                continue
+            neighbours = [values[a, b] for a, b in ((i - 1, j), (i + 1, j), (i, j - 1), (i, j + 1))
+                          if 0 <= a < n_rows and 0 <= b < n_cols and np.isfinite(values[a, b])]
+            if neighbours and all(v < w for w in neighbours):
+                out.append((int(grid.index[i]), int(grid.columns[j])))
+    return out
 
 
 def nas_summary(frame: pd.DataFrame) -> dict[str, float]:
@@ -307,7 +337,6 @@ def replay_pruner(study: optuna.Study, pruner: str = "median", *, seed: int = 0,
                 raise optuna.TrialPruned()
         return best
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     replay.optimize(objective, n_trials=len(originals))
     return replay
 
@@ -404,27 +433,6 @@ class QuickData:
     notes: list[str] = field(default_factory=list)
 
 
-def _load_mp20() -> pd.DataFrame:
-    """The MP-20 sample as the common table (Chapter 2's loader, or a minimal parser)."""
-    try:
-        from .data.sources.mp20 import load_mp20_sample
-    except ImportError:
-        load_mp20_sample = None
-    if load_mp20_sample is not None:
-        return load_mp20_sample()
-    from ase.io import read
-
-    from .data import fetch_file
-
-    raw = pd.read_csv(fetch_file("mp20_sample.csv"))
-    atoms = [read(io.StringIO(cif), format="cif") for cif in raw["cif"]]
-    return pd.DataFrame({"id": raw["material_id"], "source": "mp20",
-                         "formula": raw["pretty_formula"],
-                         "spacegroup": raw["spacegroup.number"],
-                         "formation_energy_per_atom": raw["formation_energy_per_atom"],
-                         "band_gap": raw["band_gap"], "atoms": atoms})
-
-
 def quick_dataset(target: str = "band_gap", *, max_structures: int | None = None,
                   fractions: Sequence[float] = (0.8, 0.2), seed: int = 0, k: int = 12,
                   progress: bool = True) -> QuickData:
@@ -438,26 +446,32 @@ def quick_dataset(target: str = "band_gap", *, max_structures: int | None = None
     max_structures
         Use only the first this many structures of a seeded shuffle (``None``: all).
     fractions
-        Training and validation fractions; the split is random over structures, seeded.
+        Training and validation fractions. The split is grouped by composition-spacegroup key
+        (:func:`howbig.data.splits.assign_splits`), so no key is in both sets.
     seed, k, progress
-        Shuffle seed, neighbours per atom, progress bar of the graph construction.
+        Seed of the shuffle and of the split, neighbours per atom, progress bar of the graph
+        construction.
     """
+    from .data.sources.mp20 import load_mp20_sample
+    from .data.splits import assign_splits
     from .graphs import build_graphs
 
-    table = _load_mp20()
-    y = table[target].to_numpy(dtype=np.float32)
-    keep = np.isfinite(y)
-    table, y = table[keep].reset_index(drop=True), y[keep]
+    if len(fractions) != 2 or sum(fractions) > 1 + 1e-9:
+        raise ValueError(f"quick_dataset: fractions must be (train, validation), got {fractions}")
+    table = load_mp20_sample()
+    table = table[np.isfinite(table[target].to_numpy(dtype=float))]
     order = np.random.default_rng(seed).permutation(len(table))
     if max_structures is not None:
         order = order[:max_structures]
-    graphs = build_graphs(list(table["atoms"].iloc[order]), y[order], k=k, progress=progress)
-    n_train = round(fractions[0] * len(order))
-    n_val = round(fractions[1] * len(order))
-    return QuickData(train=graphs.subset(np.arange(n_train)),
-                     validation=graphs.subset(np.arange(n_train, n_train + n_val)),
+    table = table.iloc[order].reset_index(drop=True)
+    split = assign_splits(table, (fractions[0], fractions[1], max(0.0, 1 - sum(fractions))),
+                          seed).to_numpy()
+    graphs = build_graphs(list(table["atoms"]), table[target].to_numpy(dtype=np.float32), k=k,
+                          progress=progress)
+    return QuickData(train=graphs.subset(np.flatnonzero(split == "train")),
+                     validation=graphs.subset(np.flatnonzero(split == "validation")),
                      target=target, unit="eV" if target == "band_gap" else "eV/atom",
-                     n_structures=len(order), source="mp20_sample")
+                     n_structures=len(table), source="mp20_sample")
 
 
 def _toy_objective(trial: optuna.Trial) -> float:

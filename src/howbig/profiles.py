@@ -14,8 +14,28 @@ __all__ = ["PROFILES", "settings"]
 # Each chapter owns its own block in both profiles; keep the keys of the two profiles equal.
 PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     "quick": {
-        "transferability": {},
-        "similarity": {},
+        "transferability": {
+            # real data: MP-20 sample (VASP-PBE) vs CMR cubic perovskites (GPAW), subsampled
+            "databases": {"MP": "mp20_sample", "CMR": "cmr_perovskites"},
+            "max_entries": {"CMR": 1000},  # of 7,572, drawn at random (seed 0), to fit 10 min
+            "latent_size": 32,         # paper: 256 (MP run), 64 in the benchmark
+            "mp_steps": 3,
+            "batch_size": 32,
+            "learning_rate": 2e-3,
+            "decay_rate": 0.5,
+            "decay_steps": 1000,
+            "max_steps": 1500,
+            "eval_every": 100,
+            "patience": 600,           # steps without improvement of the validation loss
+            "split_seed": 0,
+            "seed": 0,
+        },
+        "similarity": {
+            # h-BN DOS computed by the project (PySCF, committed); NOMAD FHI-aims data: full only
+            "nomad": False,
+            "group_threshold": 0.8,   # minimal Tanimoto S inside a group (complete linkage)
+            "thresholds_scan": (0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
+        },
         "cluster_expansion": {
             "subset": 235,  # configurations in the paper-like setting (the paper had 235)
             "subset_seed": 0,
@@ -44,11 +64,50 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
         "infrastructure": {
             "storage_max_structures": 100_000,
         },
-        "compute": {},
+        "compute": {
+            # step profiler: the paper's SchNet setting (latent 64, 3 blocks, batch 32) and MPEU
+            "profile_batch_size": 32,
+            "profile_latent_size": 64,
+            "profile_mp_steps": 3,
+            "profile_steps": 15,
+            "profile_warmup": 3,
+            # NAS on the MP-20 sample (band gaps), a small random search on CPU
+            "nas_target": "band_gap",
+            "nas_max_structures": 400,
+            "nas_trials": 10,
+            "nas_max_steps": 300,
+            "nas_eval_every": 30,
+            "nas_mp_steps": [1, 2, 3],
+            "nas_latent_sizes": [8, 16, 32],
+            "nas_batch_sizes": [8, 16],
+            "nas_learning_rate": [2e-3, 2e-2],
+            "nas_seed": 0,
+            "nas_pruner": "median",
+        },
     },
     "full": {
-        "transferability": {},
-        "similarity": {},
+        "transferability": {
+            # the paper: MP-crystals-2018.6.1 vs AFLOW (PAW_PBE); hyperparameters of the
+            # authors' run (mp2018_mpeu_config.json); meant for a GPU, not run in this build
+            "databases": {"MP": "mp2018", "AFLOW": "aflow"},
+            "max_entries": {},
+            "latent_size": 256,
+            "mp_steps": 3,
+            "batch_size": 32,
+            "learning_rate": 1e-4,
+            "decay_rate": 0.96,
+            "decay_steps": 100_000,
+            "max_steps": 10_000_000,
+            "eval_every": 50_000,
+            "patience": 1_000_000,
+            "split_seed": 0,
+            "seed": 42,
+        },
+        "similarity": {
+            "nomad": True,            # also the paper's FHI-aims h-BN entries via the NOMAD API
+            "group_threshold": 0.8,
+            "thresholds_scan": (0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
+        },
         "cluster_expansion": {
             "subset": 235,  # configurations in the paper-like setting (the paper had 235)
             "subset_seed": 0,
@@ -75,7 +134,25 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
         "infrastructure": {
             "storage_max_structures": 1_000_000,
         },
-        "compute": {},
+        "compute": {
+            # on a GPU: more timed steps, the whole sample, the paper-sized search space
+            "profile_batch_size": 32,
+            "profile_latent_size": 64,
+            "profile_mp_steps": 3,
+            "profile_steps": 200,
+            "profile_warmup": 10,
+            "nas_target": "band_gap",
+            "nas_max_structures": None,
+            "nas_trials": 60,
+            "nas_max_steps": 20_000,
+            "nas_eval_every": 1_000,
+            "nas_mp_steps": [1, 2, 3, 4, 5, 6],
+            "nas_latent_sizes": [16, 32, 64, 128, 256],
+            "nas_batch_sizes": [16, 32, 64],
+            "nas_learning_rate": [1e-5, 1e-3],
+            "nas_seed": 0,
+            "nas_pruner": "median",
+        },
     },
 }
 

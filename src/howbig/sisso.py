@@ -126,10 +126,8 @@ def sis_scores(values: np.ndarray, residual: np.ndarray) -> np.ndarray:
     residual
         ``(n_samples,)`` target or residual.
     """
-    z = values - values.mean(axis=0)
-    z /= z.std(axis=0)
-    r = residual - residual.mean()
-    return np.abs(z.T @ r) / (len(r) * (r.std() + 1e-300))
+    r = residual - residual.mean()  # centring r suffices: sum(r) = 0 removes the column means
+    return np.abs(values.T @ r) / (len(r) * values.std(axis=0) * (r.std() + 1e-300))
 
 
 def n_combinations(n: int, d: int) -> int:
@@ -207,18 +205,19 @@ class FeatureSpace:
 
 
 def _unit_ok(kind: str, ua: np.ndarray, ub: np.ndarray) -> np.ndarray:
-    """Dimensional consistency of a binary operation, vectorised over rows of ``ub``."""
+    """Dimensional consistency of a binary operation of ``ua`` with every row of ``ub``."""
     if kind == "same":
         return np.all(np.isclose(ua[None, :], ub), axis=1)
     return np.ones(len(ub), dtype=bool)
 
 
 def _unit_result(kind: str, ua: np.ndarray, ub: np.ndarray) -> np.ndarray:
+    """Units of ``a op b`` for paired rows of ``ua`` and ``ub``."""
     if kind == "same":
-        return np.broadcast_to(ua, ub.shape)
+        return ua
     if kind == "sum":
-        return ua[None, :] + ub
-    return ua[None, :] - ub  # div: a / b
+        return ua + ub
+    return ua - ub  # div: a / b
 
 
 class SissoRegressor(RegressorMixin, BaseEstimator):
@@ -246,13 +245,16 @@ class SissoRegressor(RegressorMixin, BaseEstimator):
     max_stored
         Upper bound on the number of stored (non-last-rung) features; a ``ValueError`` explains
         what to reduce when it is exceeded.
+    block_elements
+        Candidate values (samples x features) generated and screened per block.
     """
 
     def __init__(self, operators: Sequence[str] = DEFAULT_OPERATORS, max_rung: int = 2,
                  n_dim: int = 2, n_sis: int = 20, fit_intercept: bool = True,
                  units: Sequence[dict[str, float]] | None = None,
                  feature_names: Sequence[str] | None = None, max_abs: float = 1e50,
-                 min_abs: float = 1e-50, max_stored: int = 300_000) -> None:
+                 min_abs: float = 1e-50, max_stored: int = 300_000,
+                 block_elements: int = 4_000_000) -> None:
         self.operators = operators
         self.max_rung = max_rung
         self.n_dim = n_dim
@@ -263,6 +265,7 @@ class SissoRegressor(RegressorMixin, BaseEstimator):
         self.max_abs = max_abs
         self.min_abs = min_abs
         self.max_stored = max_stored
+        self.block_elements = block_elements
 
     # ----------------------------------------------------------------------------- helpers
     def _unit_matrix(self, p: int) -> tuple[np.ndarray, bool]:
@@ -277,11 +280,10 @@ class SissoRegressor(RegressorMixin, BaseEstimator):
     def _valid(self, v: np.ndarray) -> np.ndarray:
         """Columns of ``v`` that are finite, within bounds and not constant."""
         with np.errstate(all="ignore"):
-            finite = np.all(np.isfinite(v), axis=0)
-            mx = np.max(np.abs(np.where(np.isfinite(v), v, 0.0)), axis=0)
-            ok = finite & (mx <= self.max_abs) & (mx >= self.min_abs)
-            spread = np.ptp(np.where(np.isfinite(v), v, 0.0), axis=0)
-            ok &= spread > 1e-10 * np.maximum(mx, 1e-300)
+            hi, lo = v.max(axis=0), v.min(axis=0)  # NaN propagates into both
+            mx = np.maximum(np.abs(hi), np.abs(lo))
+            ok = np.isfinite(mx) & (mx <= self.max_abs) & (mx >= self.min_abs)
+            ok &= (hi - lo) > 1e-10 * mx
         return ok
 
     def _unary(self) -> list[str]:
@@ -296,46 +298,54 @@ class SissoRegressor(RegressorMixin, BaseEstimator):
         return [o for o in self.operators if o in BINARY_OPERATORS]
 
     def _rung_blocks(self, space: FeatureSpace, rung: int, dimensional: bool
-                     ) -> Iterator[tuple[np.ndarray, list[Tree] | None, np.ndarray, Any]]:
-        """Candidate blocks of ``rung`` built from ``space``: (values, trees, units, decoder).
+                     ) -> Iterator[tuple[np.ndarray, np.ndarray, Any]]:
+        """Candidate blocks of ``rung`` built from ``space``: (values, units, decoder).
 
-        ``trees`` is built lazily by ``decoder(k)`` to keep the last rung cheap.
+        Binary operations pair every feature ``i`` of the previous rung with every stored feature
+        ``j < i``; pairs are batched into blocks of about ``block_elements`` values. Trees are built
+        lazily by ``decoder(k)`` (column ``k`` of the block) to keep the last rung cheap.
         """
         lo = space.rung_start[rung - 1]
         hi = space.rung_start[rung] if len(space.rung_start) > rung else space.values.shape[1]
         X, U, T = space.values, space.units, space.trees
+        width = max(1, self.block_elements // max(len(X), 1))
         for op in self._unary():
             fn, _, power = UNARY_OPERATORS[op]
             cols = np.arange(lo, hi)
             if dimensional and power is None:
                 cols = cols[np.all(np.isclose(U[cols], 0.0), axis=1)]
-            if cols.size == 0:
-                continue
-            with np.errstate(all="ignore"):
-                vals = fn(X[:, cols])
-            units = U[cols] * (1.0 if power is None else power)
-            yield vals, units, (lambda k, op=op, cols=cols: (op, T[cols[k]]))
+            for start in range(0, cols.size, width):
+                part = cols[start:start + width]
+                with np.errstate(all="ignore"):
+                    vals = fn(X[:, part])
+                units = U[part] * (1.0 if power is None else power)
+                yield vals, units, (lambda k, op=op, part=part: (op, T[part[k]]))
         for op in self._binary():
             fn, _, rule, commutative = BINARY_OPERATORS[op]
-            for i in range(lo, hi):
-                cols = np.arange(0, i)
-                if dimensional:
-                    cols = cols[_unit_ok(rule, U[i], U[cols])]
-                if cols.size:
-                    with np.errstate(all="ignore"):
-                        vals = fn(X[:, i:i + 1], X[:, cols])
-                    yield (vals, _unit_result(rule, U[i], U[cols]),
-                           (lambda k, op=op, i=i, cols=cols: (op, T[i], T[cols[k]])))
-                if not commutative:
+            orders = (False,) if commutative else (False, True)
+            pending_i: list[np.ndarray] = []
+            pending_j: list[np.ndarray] = []
+            size = 0
+            for i in range(lo, hi + 1):
+                if i < hi:
                     cols = np.arange(0, i)
                     if dimensional:
                         cols = cols[_unit_ok(rule, U[i], U[cols])]
-                    if cols.size:
-                        with np.errstate(all="ignore"):
-                            vals = fn(X[:, cols], X[:, i:i + 1])
-                        yield (vals, -_unit_result(rule, U[i], U[cols]) if rule == "diff"
-                               else _unit_result(rule, U[i], U[cols]),
-                               (lambda k, op=op, i=i, cols=cols: (op, T[cols[k]], T[i])))
+                    pending_i.append(np.full(cols.size, i))
+                    pending_j.append(cols)
+                    size += cols.size
+                if size and (size >= width or i == hi):
+                    ii, jj = np.concatenate(pending_i), np.concatenate(pending_j)
+                    pending_i, pending_j, size = [], [], 0
+                    for start in range(0, ii.size, width):
+                        a, b = ii[start:start + width], jj[start:start + width]
+                        for swap in orders:
+                            left, right = (b, a) if swap else (a, b)
+                            with np.errstate(all="ignore"):
+                                vals = fn(X[:, left], X[:, right])
+                            yield (vals, _unit_result(rule, U[left], U[right]),
+                                   (lambda k, op=op, left=left, right=right:
+                                    (op, T[left[k]], T[right[k]])))
 
     @staticmethod
     def _keys(values: np.ndarray) -> list[bytes]:

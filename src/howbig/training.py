@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import pickle
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -110,7 +111,9 @@ class TrainResult:
     seconds
         Wall time of the loop.
     n_compilations
-        Number of times the training step was traced (each trace compiles once).
+        Number of times the training step was traced (each trace compiles once) during this
+        run; compiled steps are cached per (model, loss), so a second run of the same model
+        with batches of the same shape reports 0.
     stopped_early
         Whether early stopping ended the run.
     config
@@ -142,15 +145,30 @@ def metrics(y: np.ndarray, yhat: np.ndarray) -> dict[str, float]:
     return {"mae": float(np.mean(np.abs(diff))), "rmse": float(np.sqrt(np.mean(diff**2)))}
 
 
-_APPLY_CACHE: dict[Any, Callable] = {}
+class _LRU(OrderedDict):
+    """A small least-recently-used cache of compiled functions (bounded: NAS makes many models)."""
+
+    def __init__(self, size: int = 8) -> None:
+        super().__init__()
+        self.size = size
+
+    def get_or_make(self, key: Any, make: Callable[[], Any]) -> Any:
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        value = self[key] = make()
+        while len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
+_APPLY_CACHE = _LRU()
+_INIT_CACHE = _LRU()
+_STEP_CACHE = _LRU()
 
 
 def _jitted_apply(model: hk.Transformed) -> Callable:
-    fn = _APPLY_CACHE.get(model)
-    if fn is None:
-        fn = jax.jit(model.apply)
-        _APPLY_CACHE[model] = fn
-    return fn
+    return _APPLY_CACHE.get_or_make(model, lambda: jax.jit(model.apply))
 
 
 def predict(
@@ -234,6 +252,33 @@ def masked_loss(model: hk.Transformed, params: Any, graphs: jraph.GraphsTuple,
     return jnp.sum(jnp.where(mask, err, 0.0)) / jnp.maximum(jnp.sum(mask), 1)
 
 
+def _jitted_init(model: hk.Transformed) -> Callable:
+    return _INIT_CACHE.get_or_make(model, lambda: jax.jit(model.init))
+
+
+def _train_step(model: hk.Transformed, loss: str) -> tuple[Callable, list[int]]:
+    """Jitted Adam step ``(params, state, graphs, lr) -> (params, state, loss)``, cached.
+
+    The learning rate is an argument (not a constant) so that runs with other learning-rate
+    schedules reuse the compiled step; ``counter[0]`` counts traces (= compilations).
+    """
+
+    def make() -> tuple[Callable, list[int]]:
+        adam = optax.scale_by_adam()
+        counter = [0]
+
+        def step_fn(params, opt_state, graphs, lr):
+            counter[0] += 1  # Python side effect: runs once per trace
+            value, grads = jax.value_and_grad(masked_loss, argnums=1)(model, params, graphs, loss)
+            updates, opt_state = adam.update(grads, opt_state, params)
+            updates = jax.tree_util.tree_map(lambda u: -lr * u, updates)
+            return optax.apply_updates(params, updates), opt_state, value
+
+        return jax.jit(step_fn), counter
+
+    return _STEP_CACHE.get_or_make((model, loss), make)
+
+
 def _batches_forever(batcher: PaddedBatcher) -> Iterator[jraph.GraphsTuple]:
     while True:
         yield from batcher.epoch(shuffle=True)
@@ -282,19 +327,10 @@ def train(
                                 node_budget=batcher.node_budget, edge_budget=batcher.edge_budget)
     batches = _batches_forever(batcher)
     first = next(batches)
-    params = jax.jit(model.init)(jax.random.PRNGKey(config.seed), first)
-    schedule = optax.exponential_decay(config.learning_rate, config.decay_steps, config.decay_rate)
-    optimizer = optax.adam(schedule)
-    opt_state = optimizer.init(params)
-    traces = [0]
-
-    def step_fn(params, opt_state, graphs):
-        traces[0] += 1  # runs once per trace, i.e. once per compilation
-        loss, grads = jax.value_and_grad(masked_loss, argnums=1)(model, params, graphs, config.loss)
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        return optax.apply_updates(params, updates), opt_state, loss
-
-    step_jit = jax.jit(step_fn)
+    params = _jitted_init(model)(jax.random.PRNGKey(config.seed), first)
+    opt_state = optax.scale_by_adam().init(params)
+    step_jit, traces = _train_step(model, config.loss)
+    traces_before = traces[0]
     result = TrainResult(params=jax.device_get(params), target_mean=mean, target_std=std,
                          config=asdict(config))
     best_loss = math.inf
@@ -307,7 +343,10 @@ def train(
         while step < config.max_steps:
             graphs = pending if pending is not None else next(batches)
             pending = None
-            params, opt_state, loss = step_jit(params, opt_state, graphs)
+            # optax.exponential_decay, evaluated on the host (a traced argument, no recompiling)
+            lr = np.float32(config.learning_rate
+                            * config.decay_rate ** (step / config.decay_steps))
+            params, opt_state, loss = step_jit(params, opt_state, graphs, lr)
             running.append(loss)
             step += 1
             bar.update(1)
@@ -336,5 +375,5 @@ def train(
         bar.close()
         result.steps = step
         result.seconds = time.perf_counter() - start
-        result.n_compilations = traces[0]
+        result.n_compilations = traces[0] - traces_before
     return result

@@ -20,6 +20,7 @@ import pandas as pd
 __all__ = [
     "OffsetResult",
     "energy_distributions",
+    "key_counts",
     "most_duplicated",
     "overview_table",
     "pairwise_overlap",
@@ -107,6 +108,27 @@ def most_duplicated(table: pd.DataFrame, n: int = 5, *, key: str = "key") -> pd.
     frame = counts.rename_axis("key").reset_index(name="entries")
     frame = frame.sort_values(["entries", "key"], ascending=[False, True], kind="stable")
     return frame.head(n).reset_index(drop=True)
+
+
+def key_counts(
+    tables: Mapping[str, pd.DataFrame], keys: list[str] | None = None, *, n: int = 5,
+    key: str = "key",
+) -> pd.DataFrame:
+    """Entries per key in every database, for the given keys (default: each database's top ``n``).
+
+    Returns a DataFrame indexed by key with one integer column per database (0 where a database
+    lacks the key), e.g. ``Ti2O4_136``: 127 in AFLOW, 1 in MP in the paper.
+    """
+    if keys is None:
+        keys = list(dict.fromkeys(
+            k for t in tables.values() for k in most_duplicated(t, n, key=key)["key"]
+        ))
+    frame = pd.DataFrame(
+        {name: t[key].astype(str).value_counts().reindex(keys, fill_value=0)
+         for name, t in tables.items()}
+    )
+    frame.index.name = "key"
+    return frame.astype(int)
 
 
 def energy_distributions(

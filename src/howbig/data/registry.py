@@ -237,7 +237,7 @@ _DATASETS: tuple[Dataset, ...] = (
     ),
     Dataset(
         name='nomad_dos_fingerprint_cases',
-        description='17 NOMAD DOS spectra with reference fingerprints (test fixture of the reference implementation)',
+        description='15 NOMAD DOS spectra with stored fingerprints and similarity matrix (test fixture of the reference implementation)',
         licence='Apache-2.0',
         citation='Kuban, Rigamonti, Scheidgen, Draxl, Sci. Data 9, 646 (2022)',
         bibkey='kuban2022',

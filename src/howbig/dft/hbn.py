@@ -49,7 +49,8 @@ __all__ = [
 
 HARTREE_EV = 27.211386245988
 
-#: Experimental lattice of bulk h-BN (P6_3/mmc), Angstrom; Paszkowicz et al., Appl. Phys. A 75, 431 (2002).
+#: Experimental lattice of bulk h-BN (P6_3/mmc), Angstrom;
+#: Paszkowicz et al., Appl. Phys. A 75, 431 (2002).
 LATTICE_A = 2.504
 LATTICE_C = 6.661
 
@@ -250,7 +251,7 @@ def assemble(specs: Sequence[CalcSpec], cache: Path, out: Path, generation: dict
     return out
 
 
-def load_results(path: str | Path | None = None) -> tuple[np.ndarray, np.ndarray, "Any"]:
+def load_results(path: str | Path | None = None) -> tuple[np.ndarray, np.ndarray, Any]:
     """Read the committed h-BN result file.
 
     Returns
@@ -266,10 +267,11 @@ def load_results(path: str | Path | None = None) -> tuple[np.ndarray, np.ndarray
     import pandas as pd
 
     if path is None:
-        path = resources.files("howbig.resources").joinpath(DEFAULT_RESULT)
-    with resources.as_file(path) if not isinstance(path, str | Path) else _nullctx(path) as p:
-        with gzip.open(p, "rt") as fh:
-            payload = json.load(fh)
+        packaged = resources.files("howbig").joinpath("resources", DEFAULT_RESULT)
+        with resources.as_file(packaged) as p:
+            payload = _read(p)
+    else:
+        payload = _read(Path(path))
     g = payload["energy_grid_ev"]
     energies = np.linspace(g["min"], g["max"], round((g["max"] - g["min"]) / g["step"]) + 1)
     calcs = payload.pop("calculations")
@@ -280,15 +282,12 @@ def load_results(path: str | Path | None = None) -> tuple[np.ndarray, np.ndarray
     return energies, dos, meta
 
 
-class _nullctx:
-    def __init__(self, value: Any) -> None:
-        self.value = Path(value)
-
-    def __enter__(self) -> Path:
-        return self.value
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+def _read(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"h-BN result file {path} is missing; regenerate it with `howbig dft hbn --jobs 2`")
+    with gzip.open(path, "rt") as fh:
+        return json.load(fh)
 
 
 def _parse_kmesh(text: str) -> tuple[int, int, int]:

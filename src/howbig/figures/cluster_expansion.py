@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from ..ce import FeatureSpace
 from .style import COLORS, use_style
@@ -38,10 +39,18 @@ def error_curves(ax: Axes, spaces: Sequence[FeatureSpace], *, which: str = "fit"
     if rank is not None:
         ax.axvline(rank, color=COLORS["grey"], ls=":", lw=1)
         ax.annotate(f"rank {rank}", (rank, 1), xycoords=("data", "axes fraction"),
-                    xytext=(3, -24), textcoords="offset points", fontsize=9,
+                    xytext=(3, -26), textcoords="offset points", fontsize=9,
                     color=COLORS["grey"])
     ax.set_xlabel("number of features")
     ax.set_ylabel(f"{'fit' if which == 'fit' else 'CV'} RMSE (meV)")
+
+
+def _log_axis(ax: Axes) -> None:
+    """Log y axis with plain numbers (1, 2, 5, 10, ...) as tick labels."""
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
 
 
 def _parity(ax: Axes, y: np.ndarray, models: Sequence[tuple[FeatureSpace, int | None]]) -> None:
@@ -91,7 +100,7 @@ def fig5(
     for row, pool in enumerate(pools):
         members = [spaces[k] for k in sorted(spaces) if k[0] == pool]
         error_curves(axes[row, 0], members, rank=(ranks or {}).get(pool))
-        axes[row, 0].set_yscale("log")
+        _log_axis(axes[row, 0])
         axes[row, 0].set_title(f"{_POOL_TITLE[pool]} (p = {members[0].p}): fit error")
         axes[row, 0].legend(fontsize=8, loc="lower left")
         chosen = (parity or {}).get(pool) or [((pool, 1), None), ((pool, max(
@@ -129,7 +138,7 @@ def fit_vs_cv(
             error_curves(ax, members, which="fit", style="--", rank=(ranks or {}).get(pool))
             error_curves(ax, members, which="cv", style="-")
             ax.set_ylabel("RMSE (meV)")
-            ax.set_yscale("log")
+            _log_axis(ax)
             best = [(1000 * np.nanmin(m.path.cv_rmse), m.path.best("cv"), m) for m in members]
             for value, size, member in best:
                 ax.plot(size, value, "o", color=DEGREE_COLORS.get(member.degree), ms=6,

@@ -65,13 +65,16 @@ class MLPRegressor(RegressorMixin, BaseEstimator):
     validation_fraction
         Fraction held out for model selection over epochs: the parameters of the epoch with the
         lowest validation loss are kept (0: the final parameters are kept).
+    clip
+        Standardized inputs are clipped to ``[-clip, clip]``.
     seed
         Seed of initialization, shuffling and the validation split.
     """
 
     def __init__(self, hidden: Sequence[int] = (64, 64), activation: str = "relu",
                  learning_rate: float = 1e-3, weight_decay: float = 0.0, epochs: int = 200,
-                 batch_size: int = 64, validation_fraction: float = 0.1, seed: int = 0) -> None:
+                 batch_size: int = 64, validation_fraction: float = 0.1, clip: float = 10.0,
+                 seed: int = 0) -> None:
         self.hidden = hidden
         self.activation = activation
         self.learning_rate = learning_rate
@@ -79,6 +82,7 @@ class MLPRegressor(RegressorMixin, BaseEstimator):
         self.epochs = epochs
         self.batch_size = batch_size
         self.validation_fraction = validation_fraction
+        self.clip = clip
         self.seed = seed
 
     def _net(self):
@@ -103,9 +107,12 @@ class MLPRegressor(RegressorMixin, BaseEstimator):
         X = np.asarray(X, dtype=np.float32)
         y = np.asarray(y, dtype=np.float32).ravel()
         self.n_features_in_ = X.shape[1]
-        self.x_mean_, self.x_std_ = X.mean(0), X.std(0) + 1e-8
+        self.x_mean_ = X.mean(0)
+        std = X.std(0)
+        # features (nearly) constant in the training set are only centred, not blown up
+        self.x_std_ = np.where(std > 1e-6 * (np.abs(self.x_mean_) + 1.0), std, 1.0)
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std() + 1e-8)
-        Xs = (X - self.x_mean_) / self.x_std_
+        Xs = self._scale(X)
         ys = (y - self.y_mean_) / self.y_std_
         rng = np.random.default_rng(self.seed)
         n_val = round(self.validation_fraction * len(y)) if len(y) >= 10 else 0
@@ -163,12 +170,18 @@ class MLPRegressor(RegressorMixin, BaseEstimator):
         self.params_ = jax.device_get(best_params)
         return self
 
+    def _scale(self, X: np.ndarray) -> np.ndarray:
+        """Standardize with the training statistics and clip to +-``clip`` (robust to outliers
+        of features that barely vary in the training set)."""
+        Xs = (X - self.x_mean_) / self.x_std_
+        return np.clip(Xs, -self.clip, self.clip).astype(np.float32)
+
     def predict(self, X: Any) -> np.ndarray:
         """Predictions in the units of the training target."""
         import jax.numpy as jnp
 
         check_is_fitted(self, "params_")
-        Xs = (np.asarray(X, dtype=np.float32) - self.x_mean_) / self.x_std_
+        Xs = self._scale(np.asarray(X, dtype=np.float32))
         out = np.asarray(self._net().apply(self.params_, jnp.asarray(Xs)))
         return out.astype(float) * self.y_std_ + self.y_mean_
 

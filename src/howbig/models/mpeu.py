@@ -15,7 +15,10 @@ size, ``K`` the number of radial basis functions and ``sigma`` the shifted softp
 
 * readout: ``y = agg_v W9 sigma(W8 h_v)`` (``C/2`` hidden), ``agg`` the mean or sum over atoms.
 
-As in the paper's code the dense layers have no bias by default (``with_bias=False``); the
+The first edge-update layer ``W1`` acts on a concatenation; it is stored as three blocks (sender,
+receiver, edge) so that the node blocks are applied once per atom and then gathered, which is the
+same function at a fraction of the cost (likewise ``W5`` is applied per atom). As in the paper's
+code the dense layers have no bias by default (``with_bias=False``); the
 parameter count is then ``Z C + sum_t [(2C + K_t) 2C + 7 C^2] + C (C/2) + C/2`` with
 ``K_0 = K`` and ``K_t = C`` afterwards (see :func:`mpeu_parameter_count`).
 """
@@ -35,8 +38,12 @@ _LOG2 = float(jnp.log(2.0))
 
 
 def shifted_softplus(x: jnp.ndarray) -> jnp.ndarray:
-    """``log(1 + exp(x)) - log(2)``: smooth, zero at zero."""
-    return jnp.logaddexp(x, 0.0) - _LOG2
+    """``log(1 + exp(x)) - log(2)``: smooth, zero at zero.
+
+    Written as ``max(x, 0) + log(1 + exp(-|x|)) - log 2`` (stable for large ``|x|``); on CPU this
+    form and its gradient are several times cheaper under XLA than ``jnp.logaddexp(x, 0)``.
+    """
+    return jnp.maximum(x, 0.0) + jnp.log(1.0 + jnp.exp(-jnp.abs(x))) - _LOG2
 
 
 def _segment(kind: str):
@@ -89,8 +96,8 @@ def mpeu(
     if latent_size < 2:
         raise ValueError("latent_size must be >= 2")
 
-    def linear(size: int, name: str) -> hk.Linear:
-        return hk.Linear(size, with_bias=with_bias, name=name)
+    def linear(size: int, name: str, bias: bool = True) -> hk.Linear:
+        return hk.Linear(size, with_bias=with_bias and bias, name=name)
 
     def forward(graphs: jraph.GraphsTuple) -> jnp.ndarray:
         n_node_total = graphs.nodes.shape[0]
@@ -99,13 +106,16 @@ def mpeu(
         e = rbf_expand(graphs.edges, k_max, delta, mu_min)
         senders, receivers = graphs.senders, graphs.receivers
         for t in range(mp_steps):
-            h_send, h_recv = h[senders], h[receivers]
-            x = jnp.concatenate([h_send, h_recv, e], axis=-1)
-            e = linear(latent_size, f"edge_update_{t}_2")(
-                shifted_softplus(linear(2 * latent_size, f"edge_update_{t}_1")(x)))
+            # W1 [h_w, h_v, e_vw] computed as (W1s h)_w + (W1r h)_v + W1e e_vw: the same linear
+            # map, but the node parts are computed once per atom instead of once per edge.
+            wide = 2 * latent_size
+            pre = (linear(wide, f"edge_update_{t}_1_sender", bias=False)(h)[senders]
+                   + linear(wide, f"edge_update_{t}_1_receiver", bias=False)(h)[receivers]
+                   + linear(wide, f"edge_update_{t}_1_edge")(e))
+            e = linear(latent_size, f"edge_update_{t}_2")(shifted_softplus(pre))
             gate = shifted_softplus(linear(latent_size, f"message_edge_{t}_2")(
                 shifted_softplus(linear(latent_size, f"message_edge_{t}_1")(e))))
-            messages = gate * linear(latent_size, f"message_node_{t}")(h_send)
+            messages = gate * linear(latent_size, f"message_node_{t}")(h)[senders]
             pooled = agg_messages(messages, receivers, num_segments=n_node_total)
             h = h + linear(latent_size, f"node_update_{t}_2")(
                 shifted_softplus(linear(latent_size, f"node_update_{t}_1")(pooled)))

@@ -9,7 +9,6 @@ import pickle
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -133,9 +132,12 @@ def _parse_p1_cif(text: str) -> Atoms | None:
 def parse_cif(text: str) -> Atoms:
     """Parse one CIF (text) into ``ase.Atoms``.
 
-    P1 CIFs as written by pymatgen (MP, CMR, MP-2018) take a fast path (~30x faster than the
-    general parser); anything else goes through ``ase.io.read(format="cif")``.
+    P1 CIFs as written by pymatgen (MP, CMR, MP-2018) take a fast path (several times faster
+    than the general parser, see ``benchmarks/bench_data_loaders.py``); anything else goes
+    through ``ase.io.read(format="cif")``.
     """
+    if "\n" not in text and "\\n" in text:  # CIF stored with escaped newlines
+        text = text.replace("\\n", "\n")
     try:
         atoms = _parse_p1_cif(text)
     except (ValueError, IndexError, KeyError):
@@ -156,10 +158,10 @@ def parse_cifs(texts: Iterable[str], *, progress: bool = False, desc: str = "CIF
 
 
 def add_keys(table: pd.DataFrame, *, symprec: float = DEFAULT_SYMPREC,
-             progress: bool = False) -> pd.DataFrame:
+             progress: bool = False, n_jobs: int = 1) -> pd.DataFrame:
     """Fill ``formula``, ``spacegroup``, ``key`` from the ``atoms`` column (in place; returned)."""
     formulas, groups, keys = composition_spacegroup_keys(
-        table["atoms"], symprec, progress=progress, desc="spacegroups"
+        table["atoms"], symprec, progress=progress, desc="spacegroups", n_jobs=n_jobs
     )
     table["formula"] = formulas
     table["spacegroup"] = np.asarray(groups, dtype=int)
@@ -201,9 +203,3 @@ def cached_table(
         os.replace(tmp, path)
     return table
 
-
-def file_sha(path: Path) -> str:
-    """sha256 of a file (for cache keys of files the registry does not pin)."""
-    from ..fetch import sha256sum
-
-    return sha256sum(path)

@@ -170,7 +170,8 @@ def fetch_aflux(
     page_size
         Entries per request.
     max_pages
-        Stop after this many pages (``None``: until AFLUX returns an empty page).
+        Stop after this many pages (``None``: until AFLUX returns an empty page, which is
+        remembered in the cache folder so that a later call makes no request).
     cache
         Folder for the page files (default ``<data cache>/aflux``); each (URL, matchbook,
         page size) gets its own sub-folder. Pages already there are not requested again.
@@ -218,8 +219,7 @@ def fetch_aflux(
                 tmp = path.with_suffix(".tmp")
                 tmp.write_text(json.dumps(data))
                 tmp.replace(path)
-                if len(data) < page_size:
-                    done_marker.write_text("short page reached\n")
+                # only an empty page ends the download (never infer the end from a short page)
             if bar is not None:
                 bar.update(1)
             page += 1
@@ -235,8 +235,13 @@ def fetch_aflux(
 
 
 def _as_array(value: Any) -> np.ndarray:
+    """Numbers from AFLUX JSON lists, Python-literal strings (``"[[0, 0, 0], ...]"``, as in the
+    authors' CSV) or AFLOW's plain-text form (``"0,0,0;0.5,0.5,0.5"``)."""
     if isinstance(value, str):
-        value = ast.literal_eval(value)
+        text = value.strip()
+        if ";" in text and not text.startswith("["):
+            return np.array([[float(x) for x in row.split(",")] for row in text.split(";")])
+        value = ast.literal_eval(text)
     return np.asarray(value, dtype=float)
 
 
@@ -269,6 +274,7 @@ def aflux_entries_to_table(
     ef_window: tuple[float, float] | None = EF_WINDOW,
     symprec: float = DEFAULT_SYMPREC,
     progress: bool = False,
+    n_jobs: int = 1,
 ) -> pd.DataFrame:
     """Filter AFLUX entries as the paper did and convert them to the common table.
 
@@ -308,7 +314,7 @@ def aflux_entries_to_table(
         }
     )
     if len(table):
-        add_keys(table, symprec=symprec, progress=progress)
+        add_keys(table, symprec=symprec, progress=progress, n_jobs=n_jobs)
     else:
         table = empty_table()
     table = table[list(COLUMNS)].reset_index(drop=True)
@@ -327,12 +333,14 @@ def load_aflow(
     ef_window: tuple[float, float] | None = EF_WINDOW,
     symprec: float = DEFAULT_SYMPREC,
     progress: bool = True,
+    n_jobs: int = -1,
     **fetch_kwargs: Any,
 ) -> pd.DataFrame:
     """AFLOW PBE entries with formation enthalpy, band gap and relaxed structure (full profile).
 
     :func:`fetch_aflux` (resumable) followed by :func:`aflux_entries_to_table` (the paper's
     filters). The parsed table is cached too, keyed by the downloaded pages' content.
+    ``n_jobs`` processes run the symmetry search (``-1``: all cores).
     """
     entries = fetch_aflux(
         base_url,
@@ -348,6 +356,7 @@ def load_aflow(
         "aflow",
         (digest, dft_type, ef_window, symprec),
         lambda: aflux_entries_to_table(
-            entries, dft_type=dft_type, ef_window=ef_window, symprec=symprec, progress=progress
+            entries, dft_type=dft_type, ef_window=ef_window, symprec=symprec,
+            progress=progress, n_jobs=n_jobs,
         ),
     )

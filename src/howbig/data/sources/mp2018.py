@@ -62,7 +62,9 @@ def read_mp2018_records(path: str | Path) -> pd.DataFrame:
     return frame
 
 
-def _build(path: Path, symprec: float, limit: int | None, progress: bool) -> pd.DataFrame:
+def _build(
+    path: Path, symprec: float, limit: int | None, progress: bool, n_jobs: int
+) -> pd.DataFrame:
     raw = read_mp2018_records(path)
     raw["asedb_id"] = np.arange(1, len(raw) + 1)
     if limit is not None:
@@ -76,7 +78,7 @@ def _build(path: Path, symprec: float, limit: int | None, progress: bool) -> pd.
             "atoms": parse_cifs(raw["structure"], progress=progress, desc="MP-2018 CIFs"),
         }
     )
-    add_keys(table, symprec=symprec, progress=progress)
+    add_keys(table, symprec=symprec, progress=progress, n_jobs=n_jobs)
     table = table[list(COLUMNS)]
     table["asedb_id"] = raw["asedb_id"].to_numpy()
     return table.reset_index(drop=True)
@@ -88,6 +90,7 @@ def load_mp2018(
     limit: int | None = None,
     use_cache: bool = True,
     progress: bool = True,
+    n_jobs: int = -1,
 ) -> pd.DataFrame:
     """MP-crystals-2018.6.1 as the common table plus ``asedb_id`` (JSON index + 1).
 
@@ -101,13 +104,15 @@ def load_mp2018(
         Reuse the parsed table from the data cache (parsing 69k CIFs takes minutes).
     progress
         Progress bars while parsing.
+    n_jobs
+        Processes for the symmetry search (``-1``: all cores).
     """
     path = fetch_file(FILE, progress=progress)
     digest = sha256sum(path)
     return cached_table(
         "mp2018",
         (digest, symprec, limit),
-        lambda: _build(path, symprec, limit, progress),
+        lambda: _build(path, symprec, limit, progress, n_jobs),
         use_cache=use_cache,
     )
 

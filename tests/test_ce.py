@@ -1,0 +1,279 @@
+"""Tests of howbig.ce: feature counts, planted OMP models, icet cluster-vector properties."""
+
+from __future__ import annotations
+
+import itertools
+from math import comb
+
+import numpy as np
+import pandas as pd
+import pytest
+from ase.spacegroup import crystal
+
+from howbig import ce
+
+# --------------------------------------------------------------------------------------------
+# polynomial features
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("p", [1, 2, 3, 5])
+@pytest.mark.parametrize("d", [1, 2, 3, 4])
+def test_feature_count_matches_enumeration(p, d):
+    listed = sum(
+        len(list(itertools.combinations_with_replacement(range(p), k))) for k in range(1, d + 1)
+    )
+    assert ce.polynomial_feature_count(p, d) == listed
+    assert ce.polynomial_feature_count(p, d, include_constant=True) == listed + 1
+    feats = ce.PolynomialFeatures(np.zeros((2, p)), d)
+    assert feats.n_features == listed == len(list(feats.terms()))
+
+
+def test_feature_count_paper_values():
+    assert ce.polynomial_feature_count(27, 2) == 405
+    assert ce.polynomial_feature_count(27, 3) == 4059
+    assert ce.polynomial_feature_count(27, 3, include_constant=True) == sum(
+        comb(27 + k - 1, k) for k in range(4)
+    )
+
+
+def test_columns_are_the_monomials():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(7, 3))
+    feats = ce.PolynomialFeatures(x, 3)
+    full = feats.matrix()
+    for pos, term in enumerate(feats.terms()):
+        np.testing.assert_allclose(full[:, pos], np.prod(x[:, list(term)], axis=1))
+    chosen = [18, 0, 5]
+    np.testing.assert_allclose(feats.columns(chosen), full[:, chosen])
+    assert feats.term(5) == (0, 2)
+    assert feats.term_names([5, 3]) == ["X0*X2", "X0^2"]
+    with pytest.raises(IndexError):
+        feats.columns([19])
+
+
+def test_distinct_drops_duplicates_and_constants():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(30, 3))
+    dup = np.column_stack([x, 2.0 * x[:, 0] + 1.0, np.ones(30)])  # scaled copy, constant
+    _, cols_a = ce.PolynomialFeatures(x, 2).distinct()
+    terms_b, cols_b = ce.PolynomialFeatures(dup, 2).distinct()
+    # degree-1 duplicates and the constant vanish; higher-degree products of the copy do not
+    # all coincide (x0 * (2 x0 + 1) is new), so only count the guaranteed drops
+    assert cols_a.shape[1] == ce.polynomial_feature_count(3, 2)
+    assert 3 not in terms_b and 4 not in terms_b  # the copy and the constant (degree 1)
+    assert cols_b.shape[1] < ce.polynomial_feature_count(5, 2)
+    # every kept column of b is a column of the full matrix
+    np.testing.assert_allclose(ce.PolynomialFeatures(dup, 2).columns(terms_b), cols_b)
+
+
+def test_matrix_refuses_huge():
+    feats = ce.PolynomialFeatures(np.zeros((1000, 200)), 3)
+    with pytest.raises(MemoryError):
+        feats.matrix(max_bytes=1e8)
+
+
+# --------------------------------------------------------------------------------------------
+# OMP
+# --------------------------------------------------------------------------------------------
+
+
+def test_omp_recovers_planted_sparse_polynomial():
+    rng = np.random.default_rng(42)
+    x = rng.uniform(-1, 1, size=(150, 6))
+    feats = ce.PolynomialFeatures(x, 2)
+    terms = list(feats.terms())
+    planted = {terms.index((1,)): 0.8, terms.index((0, 3)): -1.5, terms.index((4, 4)): 2.0}
+    full = feats.matrix()
+    y = 0.3 + full[:, list(planted)] @ np.array(list(planted.values()))
+    path = ce.omp_path(full, y, max_features=10)
+    assert set(path.order[:3]) == set(planted)
+    assert path.fit_rmse[2] < 1e-10
+    assert path.fit_rmse[1] > 1e-3  # two features are not enough
+    coef = path.coefs[:, 2]
+    for index, value in planted.items():
+        assert coef[index] == pytest.approx(value, abs=1e-9)
+    assert path.intercepts[2] == pytest.approx(0.3, abs=1e-9)
+    np.testing.assert_allclose(path.predict(full, 3), y, atol=1e-9)
+
+
+def test_omp_cv_path_planted_and_rank_limited():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(80, 4))
+    x = np.column_stack([x, x[:, 0] + x[:, 1]])  # rank 4 (+ constant)
+    y = x[:, 0] - 2 * x[:, 2] + 0.5
+    path = ce.omp_cv_path(x, y, max_features=5, n_splits=4, seed=0)
+    assert path.n_steps <= 4
+    assert np.all(np.isnan(path.fit_rmse[path.n_steps:]))
+    assert path.cv_rmse[1] < 1e-9 and path.best("cv") <= 3
+    assert path.cv_rmse[0] > 0.1
+
+
+def test_plateau_size_known_answer():
+    rmse = np.array([10.0, 5.0, 2.0, 1.2, 1.05, 1.0, 1.0, np.nan])
+    assert ce.plateau_size(rmse, 0.95) == 4  # target 10 - 0.95 * 9 = 1.45: first reached by 1.2
+    assert ce.plateau_size(rmse, 0.5) == 2
+
+
+# --------------------------------------------------------------------------------------------
+# icet cluster vectors on the spinel
+# --------------------------------------------------------------------------------------------
+
+U = 0.383
+
+
+@pytest.fixture(scope="module")
+def spinel():
+    """Normal spinel Ge8Sn16N32 (conventional cell, origin choice 2) and a small cluster space."""
+    atoms = crystal(["Ge", "Sn", "N"], [(1 / 8, 1 / 8, 1 / 8), (1 / 2, 1 / 2, 1 / 2), (U, U, U)],
+                    spacegroup=227, setting=2, cellpar=[8.75, 8.75, 8.75, 90, 90, 90])
+    cs = ce.spinel_cluster_space(atoms, [5.0, 4.0])
+    return atoms, cs
+
+
+def _tetra_octa(atoms):
+    tetra = np.flatnonzero(atoms.numbers == 32)
+    octa = np.flatnonzero(atoms.numbers == 50)
+    return tetra, octa
+
+
+def _random_config(atoms, seed):
+    rng = np.random.default_rng(seed)
+    out = atoms.copy()
+    cations = np.flatnonzero(atoms.numbers != 7)
+    numbers = out.numbers.copy()
+    numbers[cations] = rng.permutation(atoms.numbers[cations])
+    out.numbers = numbers
+    return out
+
+
+def test_primitive_and_pool(spinel):
+    atoms, cs = spinel
+    assert len(atoms) == 56
+    assert len(ce.spinel_primitive(atoms)) == 14
+    orbits = ce.orbit_table(cs)
+    assert (orbits["order"] == 1).sum() == 2  # tetrahedral and octahedral points
+    assert set(orbits["order"]) == {0, 1, 2, 3}
+
+
+def test_empty_and_singlets_known_values(spinel):
+    atoms, cs = spinel
+    tetra, octa = _tetra_octa(atoms)
+    orbits = ce.orbit_table(cs).reset_index(drop=True)
+    order = orbits["order"].to_numpy()
+    pure_ge = atoms.copy()
+    pure_ge.numbers = np.where(atoms.numbers == 7, 7, 32)
+    pure_sn = atoms.copy()
+    pure_sn.numbers = np.where(atoms.numbers == 7, 7, 50)
+    cv_ge, cv_sn, cv_normal = ce.cluster_vectors(cs, [pure_ge, pure_sn, atoms])
+    s_ge = cv_ge[order == 1][0]
+    assert abs(s_ge) == pytest.approx(1.0)
+    # pure: every cluster function is the product of k equal spins
+    np.testing.assert_allclose(cv_ge, s_ge ** order, atol=1e-12)
+    np.testing.assert_allclose(cv_sn, (-s_ge) ** order, atol=1e-12)
+    assert cv_normal[0] == 1.0
+    # ordered normal spinel: Ge on every tetrahedral site, Sn on every octahedral one
+    points = cv_normal[order == 1]
+    assert sorted(points) == sorted([s_ge, -s_ge])
+    # inverse spinel: Sn on all tetra sites, octa half Ge -> octahedral point correlation 0
+    inverse = atoms.copy()
+    numbers = inverse.numbers.copy()
+    numbers[tetra] = 50
+    numbers[octa] = np.r_[np.full(8, 32), np.full(8, 50)]
+    inverse.numbers = numbers
+    cv_inv = ce.cluster_vectors(cs, [inverse])[0]
+    assert sorted(cv_inv[order == 1]) == pytest.approx(sorted([-s_ge, 0.0]), abs=1e-12)
+
+
+def test_cluster_vector_invariant_under_supercell_symmetry(spinel):
+    import spglib
+
+    atoms, cs = spinel
+    parent = atoms.copy()
+    parent.numbers = np.where(atoms.numbers == 7, 7, 50)  # all cation sites alike
+    sym = spglib.get_symmetry((parent.cell[:], parent.get_scaled_positions(), parent.numbers),
+                              symprec=1e-4)
+    frac = parent.get_scaled_positions()
+    config = _random_config(atoms, seed=7)
+    cv0 = ce.cluster_vectors(cs, [config])[0]
+    rng = np.random.default_rng(0)
+    picks = rng.choice(len(sym["rotations"]), size=6, replace=False)
+    for i in picks:
+        rot, trans = sym["rotations"][i], sym["translations"][i]
+        image = (frac @ rot.T + trans) % 1.0
+        # site j moves to the site whose position is image[j]
+        diff = image[:, None, :] - frac[None, :, :]
+        diff -= np.round(diff)
+        target = np.argmin(np.linalg.norm(diff, axis=2), axis=1)
+        assert len(set(target)) == len(atoms)
+        moved = config.copy()
+        numbers = np.empty_like(config.numbers)
+        numbers[target] = config.numbers
+        moved.numbers = numbers
+        np.testing.assert_allclose(ce.cluster_vectors(cs, [moved])[0], cv0, atol=1e-12)
+    # and a random reshuffle of the cations is (almost surely) not a symmetry
+    other = ce.cluster_vectors(cs, [_random_config(atoms, seed=8)])[0]
+    assert not np.allclose(other, cv0)
+
+
+def test_ge_counts_pure_equal_multiplicities(spinel):
+    atoms, cs = spinel
+    pure_ge = atoms.copy()
+    pure_ge.numbers = np.where(atoms.numbers == 7, 7, 32)
+    shuffled = pure_ge[np.random.default_rng(0).permutation(len(pure_ge))]  # other atom order
+    counts = ce.ge_cluster_counts(cs, [pure_ge, shuffled, atoms])
+    n_primitive = len(atoms) // len(ce.spinel_primitive(atoms))
+    expected = np.array([1] + [n_primitive * m for m in cs.get_multiplicities()[1:]])
+    np.testing.assert_array_equal(counts[0], expected)
+    np.testing.assert_array_equal(counts[1], expected)
+    # normal spinel: Ge only on the 8 tetrahedral sites
+    orbits = ce.orbit_table(cs).reset_index(drop=True)
+    points = counts[2][orbits["order"].to_numpy() == 1]
+    assert sorted(points) == [0, 8]
+
+
+def test_cell_crosscheck_exact_and_factor():
+    icet = np.array([[1, 2, 4, 3], [1, 0, 0, 5], [1, 6, 12, 1]])
+    cell = np.array([[1, 2, 2], [1, 0, 0], [1, 6, 6]])
+    orbits = pd.DataFrame({"order": [0, 1, 2, 2], "radius": [0.0, 0.0, 1.0, 2.0]})
+    table = ce.cell_crosscheck(icet, cell, orbits)
+    assert list(table["match"]) == ["exact", "exact", "exact"]
+    table = ce.cell_crosscheck(icet[:, [0, 2, 3]], cell[:, :2], orbits.iloc[[0, 2, 3]])
+    assert list(table["match"]) == ["exact", "factor"]
+    assert table["factor"].iloc[1] == 2.0
+
+
+def test_span_residuals_planted():
+    rng = np.random.default_rng(5)
+    basis = np.column_stack([np.ones(40), rng.integers(0, 9, size=(40, 4))])
+    inside = basis @ rng.normal(size=(5, 3))
+    outside = rng.normal(size=(40, 1))
+    res = ce.span_residuals(basis, np.column_stack([inside, outside]))
+    assert np.all(res[:3] < 1e-9) and res[3] > 1e-3
+
+
+# --------------------------------------------------------------------------------------------
+# the GeSn2N4 loader and the CELL counts (registry data)
+# --------------------------------------------------------------------------------------------
+
+
+def test_gesn2n4_loader_and_cell_points(shared_mirror):
+    from howbig.data.sources.gesn2n4 import load_cell_counts, load_gesn2n4, load_hse_gaps
+
+    table = load_gesn2n4()
+    assert len(table) > 1000
+    assert table["structure"].is_unique
+    assert (table["band_gap"] > 0).all()
+    first = table.iloc[0]
+    assert first["structure"] == 0 and first["inversion"] == 0
+    assert sorted(set(first["atoms"].get_chemical_symbols())) == ["Ge", "N", "Sn"]
+    assert all(a.get_chemical_symbols().count("Ge") == 8 for a in table["atoms"].iloc[:50])
+    cell = load_cell_counts()
+    assert cell.shape[1] == 35 and (cell[:, 0] == 1).all()
+    # CELL columns 1 and 2: Ge on octahedral and tetrahedral sites; the inversion degree is the
+    # fraction of tetrahedral sites that hold Sn
+    rows = cell[table["structure"].to_numpy()]
+    np.testing.assert_array_equal(rows[:, 1] + rows[:, 2], 8)
+    np.testing.assert_allclose(1 - rows[:, 2] / 8, table["inversion"].to_numpy())
+    hse = load_hse_gaps()
+    assert hse.index.isin(table["structure"]).all() and (hse > 0).all()
