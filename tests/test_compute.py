@@ -172,6 +172,7 @@ def test_paper_check_verdicts():
 
 
 # --- step profiler -----------------------------------------------------------------------------
+@pytest.mark.slow
 def test_profile_steps_times_both_phases():
     g = _graph()
     calls = []

@@ -11,7 +11,14 @@ import pytest
 from ase import Atoms
 from ase.build import bulk
 
-from howbig.graphs import GraphSet, PaddedBatcher, build_graphs, knn_edges, rbf_expand
+from howbig.graphs import (
+    GraphSet,
+    PaddedBatcher,
+    build_graphs,
+    graph_mask,
+    knn_edges,
+    rbf_expand,
+)
 
 
 def _brute_force_knn(atoms: Atoms, k: int, images: int = 3) -> list[np.ndarray]:
@@ -129,6 +136,7 @@ def test_batcher_static_shapes_cover_every_graph_once():
     for batch in batcher.epoch():
         shapes.add((batch.n_node.shape, batch.nodes.shape, batch.edges.shape))
         mask = np.asarray(jraph.get_graph_padding_mask(batch))
+        np.testing.assert_array_equal(graph_mask(batch), mask)
         node_mask = np.asarray(jraph.get_node_padding_mask(batch))
         assert mask.sum() <= 4 and node_mask.sum() == batch.n_node[mask].sum()
         assert np.all(batch.nodes[~node_mask] == 0)

@@ -26,6 +26,7 @@ __all__ = [
     "GraphSet",
     "PaddedBatcher",
     "build_graphs",
+    "graph_mask",
     "knn_edges",
     "rbf_expand",
 ]
@@ -253,6 +254,18 @@ def build_graphs(
 
     return GraphSet(cat(z, np.int32), cat(s, np.int32), cat(r, np.int32), cat(d, np.float32),
                     np.asarray(nn, np.int32), np.asarray(ne, np.int32), targets)
+
+
+def graph_mask(graphs: jraph.GraphsTuple) -> np.ndarray:
+    """Boolean mask of the real graphs of a padded batch, computed with numpy (no XLA).
+
+    Same answer as :func:`jraph.get_graph_padding_mask` for jraph-style padding (one padding
+    graph holding the padding nodes, then empty graphs), without compiling anything.
+    """
+    n_node = np.asarray(graphs.n_node)
+    nonzero = np.flatnonzero(n_node)
+    n_padding = len(n_node) - (int(nonzero[-1]) + 1 if len(nonzero) else 0) + 1
+    return np.arange(len(n_node)) < len(n_node) - n_padding
 
 
 def _round_up(x: int, multiple: int) -> int:

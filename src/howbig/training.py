@@ -28,7 +28,7 @@ import jraph
 import numpy as np
 import optax
 
-from .graphs import GraphSet, PaddedBatcher
+from .graphs import GraphSet, PaddedBatcher, graph_mask
 
 __all__ = [
     "TrainConfig",
@@ -206,7 +206,7 @@ def predict(
     out = []
     for batch in batcher.all():
         pred = np.asarray(apply(params, batch))
-        out.append(pred[np.asarray(jraph.get_graph_padding_mask(batch))])
+        out.append(pred[graph_mask(batch)])
     values = np.concatenate(out) if out else np.zeros(0, np.float32)
     return target_mean + target_std * values
 

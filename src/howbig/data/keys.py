@@ -185,9 +185,12 @@ def composition_spacegroup_keys(
     if n_jobs == -1:
         n_jobs = os.cpu_count() or 1
     if n_jobs > 1 and len(items) > n_jobs:
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=n_jobs) as pool:
+        # "spawn": forking a process that has imported JAX (multithreaded) can deadlock.
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=n_jobs, mp_context=spawn) as pool:
             results = pool.map(_key_worker, ((a, symprec, reduced) for a in items),
                                chunksize=256)
             if progress:
