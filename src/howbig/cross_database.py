@@ -26,6 +26,7 @@ __all__ = [
     "CrossDatabaseResult",
     "DatabaseGraphs",
     "cross_database_experiment",
+    "error_matrices",
     "load_databases",
     "prepare_graphs",
     "subsample",
@@ -206,6 +207,30 @@ class CrossDatabaseResult:
                 yield (trained, tested), p[sel]
 
 
+def error_matrices(
+    predictions: pd.DataFrame, trained: list[str], tested: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """MAE, RMSE and mean signed error (meV/atom) per (training set, test set).
+
+    ``predictions`` has columns ``trained_on``, ``evaluated_on``, ``target`` and ``prediction``
+    (eV/atom); the extra column ``combined`` pools the test sets of ``tested``.
+    """
+    columns = [*tested, "combined"]
+    mae = pd.DataFrame(index=trained, columns=columns, dtype=float)
+    rmse, bias = mae.copy(), mae.copy()
+    for trained_on in trained:
+        for test in columns:
+            sel = predictions["trained_on"] == trained_on
+            sel &= (predictions["evaluated_on"] == test) if test != "combined" else (
+                predictions["evaluated_on"].isin(tested))
+            part = predictions[sel]
+            m = metrics(part["target"].to_numpy(), part["prediction"].to_numpy())
+            mae.loc[trained_on, test] = 1000 * m["mae"]
+            rmse.loc[trained_on, test] = 1000 * m["rmse"]
+            bias.loc[trained_on, test] = 1000 * float(np.mean(part["prediction"] - part["target"]))
+    return mae, rmse, bias
+
+
 def cross_database_experiment(
     data: Mapping[str, DatabaseGraphs],
     model: hk.Transformed,
@@ -253,20 +278,7 @@ def cross_database_experiment(
                 "prediction": predict(model, result, test, batch_size=config.batch_size),
             }))
     predictions = pd.concat(frames, ignore_index=True)
-    columns = [*names, "combined"]
-    mae = pd.DataFrame(index=list(training_sets), columns=columns, dtype=float)
-    rmse, bias = mae.copy(), mae.copy()
-    for trained_on in training_sets:
-        for tested in columns:
-            sel = predictions["trained_on"] == trained_on
-            if tested != "combined":
-                sel &= predictions["evaluated_on"] == tested
-            part = predictions[sel]
-            m = metrics(part["target"].to_numpy(), part["prediction"].to_numpy())
-            mae.loc[trained_on, tested] = 1000 * m["mae"]
-            rmse.loc[trained_on, tested] = 1000 * m["rmse"]
-            bias.loc[trained_on, tested] = 1000 * float(
-                np.mean(part["prediction"] - part["target"]))
+    mae, rmse, bias = error_matrices(predictions, list(training_sets), names)
     sizes = pd.DataFrame({n: data[n].sizes() for n in names}).T
     sizes.index.name = "database"
     return CrossDatabaseResult(predictions, mae, rmse, bias, results, sizes)
