@@ -235,7 +235,7 @@ def build(
     code = 0
     if render:
         cmd = [
-            shutil.which("jupyter-book") or "jupyter-book", "build", str(stage),
+            *_jupyter_book_command(), "build", str(stage),
             "--path-output", str(root), "-W", "-n", "--keep-going",
         ]
         print("[howbig]", " ".join(cmd), flush=True)
@@ -246,6 +246,22 @@ def build(
         print(f"[howbig] notebooks that failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     return code
+
+
+def _jupyter_book_command() -> list[str]:
+    """Command that runs jupyter-book from the interpreter running this code.
+
+    ``make book`` calls ``.venv/bin/howbig`` without activating the venv, so ``jupyter-book`` is
+    usually not on ``PATH``; the script installed beside ``sys.executable`` is the right one.
+    """
+    beside = Path(sys.executable).parent / "jupyter-book"
+    if beside.is_file():
+        return [str(beside)]
+    found = shutil.which("jupyter-book")
+    if found:
+        return [found]
+    # Same entry point as the console script, run by this interpreter.
+    return [sys.executable, "-c", "from jupyter_book.cli.main import main; main()"]
 
 
 def colab_notebooks(root: Path, out: Path) -> list[Path]:
