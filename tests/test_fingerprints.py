@@ -174,3 +174,20 @@ def test_errors_speak():
         F.dos_fingerprint(np.linspace(20, 30, 50), np.ones(50), grid)
     with pytest.raises(ValueError, match="method"):
         F.similarity_matrix(F.dos_fingerprints(*_toy_dos()), "loops")
+
+
+def test_same_range_fast_path_equals_bitwise_methods():
+    """One energy window for all spectra takes the blockwise minsum path: it must give exactly the
+    values of the bit-level methods, also when the matrix spans several blocks."""
+    rng = np.random.default_rng(1)
+    e, _ = _toy_dos()
+    dos = np.stack([_toy_dos(s)[1] * rng.uniform(0.5, 2) for s in rng.uniform(-1, 1, 30)])
+    fps = F.dos_fingerprints(e, dos)
+    assert np.all(fps.starts == fps.starts[0]) and np.all(fps.stops == fps.stops[0])
+    fast = F.similarity_matrix(fps, "minsum")
+    assert np.array_equal(fast, F.similarity_matrix(fps, "popcount"))
+    assert np.array_equal(fast, F.similarity_matrix(fps, "matmul"))
+    counts = fps.bits.sum(axis=2)
+    assert np.array_equal(F._tanimoto_minsum_same_range(counts, block=7), fast)
+    assert np.array_equal(F._intersections_minsum(counts, block=7),
+                          F._intersections_popcount(fps.bits))

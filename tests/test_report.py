@@ -39,3 +39,22 @@ def test_paper_table_is_consistent():
     assert set(paper_table("6.1").index) >= {"n_files", "storage_tb", "n_calculations"}
     with pytest.raises(KeyError, match="close matches"):
         paper_value("n_file")
+
+
+def test_sections_split_rows_and_caption_the_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOWBIG_RESULTS_DIR", str(tmp_path))
+    report.record("a", "a_mae", 31.5, paper="mae_aflow_on_aflow", reason="smaller data",
+                  profile="quick", data="MP sample")
+    report.record("b", "b_files", 11_070_000, paper="n_files", reason="-", profile="quick",
+                  data="paper inputs")
+    table = report.reproducibility_table(report.load_results(tmp_path))
+    sections = report.reproducibility_sections(table)
+    assert [s for s, _, _ in sections] == sorted({PAPER["mae_aflow_on_aflow"].section,
+                                                   PAPER["n_files"].section})
+    assert sum(len(f) for _, _, f in sections) == len(table)
+    by_section = {s: (c, f) for s, c, f in sections}
+    caption, frame = by_section[PAPER["mae_aflow_on_aflow"].section]
+    assert caption.endswith("data: MP sample")
+    assert list(frame.columns) == ["quantity", "paper", "this build", "build / paper",
+                                   "why they may differ"]
+    assert frame.loc[0, "why they may differ"] == "smaller data"  # one profile: not repeated

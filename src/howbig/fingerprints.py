@@ -357,34 +357,64 @@ def _is_thermometer(bits: np.ndarray, counts: np.ndarray) -> bool:
     return bool(np.array_equal(bits, np.arange(bits.shape[-1]) < counts[..., None]))
 
 
-def _intersections_minsum(counts: np.ndarray, block: int = 256) -> np.ndarray:
-    """|a & b| of thermometer-coded images from their per-interval pixel counts.
+def _minsum_blocks(counts: np.ndarray, block: int = 256):
+    """Yield ``(i0, i1, acc)`` with ``acc[i, j] = |a_(i0+i) & b_(i0+j)|`` for ``j >= 0``.
 
     In a fingerprint the pixels of an interval are set from the bottom up to the number of
-    states, so two images share ``min(m_a, m_b)`` pixels in each interval and
+    states, so two thermometer-coded images share ``min(m_a, m_b)`` pixels in each interval and
     ``|a & b| = sum_i min(m_a[i], m_b[i])``: a sum over ~100 small integers per pair instead of
     a popcount over ~8,000 pixels. The loop runs over intervals (each step one vectorised
-    ``minimum`` + add over a block of pairs); only the upper triangle is computed.
+    ``minimum`` + add over a block of pairs); only the upper triangle (columns ``i0:``) is
+    computed.
     """
     active = counts.any(axis=0)
-    per_interval = np.ascontiguousarray(counts[:, active].T)  # (n_active, n)
-    dtype = np.uint16 if counts.sum(axis=1).max(initial=0) < 2**16 else np.uint32
-    per_interval = per_interval.astype(dtype)
+    # Narrow integer types keep the inner ``minimum`` SIMD-wide: pixel counts per interval fit in
+    # uint8 for any realistic grid, and their sums over intervals in uint16 (checked, not assumed).
+    row_dtype = np.uint8 if counts.max(initial=0) < 2**8 else np.uint16
+    acc_dtype = np.uint16 if counts.sum(axis=1).max(initial=0) < 2**16 else np.uint32
+    per_interval = np.ascontiguousarray(counts[:, active].T).astype(row_dtype)  # (n_active, n)
     n = counts.shape[0]
-    out = np.zeros((n, n), np.int64)
     for i0 in range(0, n, block):
         i1 = min(n, i0 + block)
-        acc = np.zeros((i1 - i0, n - i0), dtype)
-        tmp = np.empty_like(acc)
+        acc = np.zeros((i1 - i0, n - i0), acc_dtype)
+        tmp = np.empty((i1 - i0, n - i0), row_dtype)
         for row in per_interval:  # ~100 intervals, each a vectorised block operation
             a = row[i0:i1]
             if not a.any():
                 continue
             np.minimum(a[:, None], row[None, i0:], out=tmp)
-            acc += tmp
-        out[i0:i1, i0:] = acc
-    upper = np.triu(out)
-    return upper + np.triu(upper, 1).T
+            np.add(acc, tmp, out=acc)
+        yield i0, i1, acc
+
+
+def _intersections_minsum(counts: np.ndarray, block: int = 256) -> np.ndarray:
+    """|a & b| of all pairs of thermometer-coded images from their per-interval pixel counts."""
+    n = counts.shape[0]
+    out = np.empty((n, n), np.int64)
+    for i0, i1, acc in _minsum_blocks(counts, block):
+        out[i0:i1, i0:] = acc  # upper block row ...
+        out[i0:, i0:i1] = acc.T  # ... and its mirror image, the lower block column
+    return out
+
+
+def _tanimoto_minsum_same_range(counts: np.ndarray, block: int = 256) -> np.ndarray:
+    """Tanimoto matrix of thermometer-coded images that all cover the same intervals.
+
+    Same values as ``both / (|a| + |b| - both)`` from :func:`_intersections_minsum`; the ratio is
+    taken block by block while the counts are in cache, which halves the time at n = 2,000.
+    """
+    n = counts.shape[0]
+    total = counts.sum(axis=1).astype(np.float64)
+    out = np.empty((n, n), np.float64)
+    for i0, i1, acc in _minsum_blocks(counts, block):
+        both = acc.astype(np.float64)
+        union = total[i0:i1, None] + total[None, i0:]
+        union -= both
+        np.divide(both, union, out=both, where=union > 0)
+        both[union <= 0] = 0.0  # two empty images: similarity 0, as in :func:`tanimoto`
+        out[i0:i1, i0:] = both
+        out[i0:, i0:i1] = both.T
+    return out
 
 
 def _intersections_matmul(bits: np.ndarray) -> np.ndarray:
@@ -414,11 +444,18 @@ def similarity_matrix(fps: FingerprintSet, method: str = "auto") -> np.ndarray:
     fingerprints that cover different energy ranges are compared as :func:`tanimoto` does.
     """
     per_interval = fps.bits.sum(axis=2)
+    thermometer = None
     if method == "auto":
-        method = "minsum" if _is_thermometer(fps.bits, per_interval) else "popcount"
+        thermometer = _is_thermometer(fps.bits, per_interval)
+        method = "minsum" if thermometer else "popcount"
+    same_range = bool(np.all(fps.starts == fps.starts[0]) and np.all(fps.stops == fps.stops[0]))
     if method == "minsum":
-        if not _is_thermometer(fps.bits, per_interval):
+        if thermometer is None:
+            thermometer = _is_thermometer(fps.bits, per_interval)
+        if not thermometer:
             raise ValueError("method 'minsum' needs thermometer-coded images; use 'popcount'")
+        if same_range:
+            return _tanimoto_minsum_same_range(per_interval)
         both = _intersections_minsum(per_interval)
     elif method == "popcount":
         both = _intersections_popcount(fps.bits)

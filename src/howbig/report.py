@@ -22,7 +22,14 @@ import pandas as pd
 
 from .paper import PAPER
 
-__all__ = ["Record", "load_results", "record", "reproducibility_table", "results_dir"]
+__all__ = [
+    "Record",
+    "load_results",
+    "record",
+    "reproducibility_sections",
+    "reproducibility_table",
+    "results_dir",
+]
 
 
 @dataclass
@@ -180,3 +187,31 @@ def reproducibility_table(records: list[Record]) -> pd.DataFrame:
                  "data", "why they may differ"],
     )
     return frame.sort_values("section", kind="stable").reset_index(drop=True)
+
+
+def reproducibility_sections(table: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
+    """Split :func:`reproducibility_table` into one narrow table per paper section.
+
+    The full table has eight columns, too wide for a book page. Per section, the data the
+    numbers were computed on (usually one dataset) moves into a caption and the profile into the
+    reason column where it is not the same for every row of the book.
+
+    Returns
+    -------
+    list of ``(section, caption, frame)`` with ``frame`` holding the columns quantity, paper,
+    this build, build / paper and why they may differ.
+    """
+    profiles = set(table["profile"]) if len(table) else set()
+    out = []
+    for section, rows in table.groupby("section", sort=False):
+        datasets = [d for d in dict.fromkeys(rows["data"]) if d]
+        caption = f"Section {section}" + (f" - data: {'; '.join(datasets)}" if datasets else "")
+        frame = rows[["quantity", "paper", "this build", "build / paper",
+                      "why they may differ"]].reset_index(drop=True)
+        if len(profiles) > 1:
+            frame["why they may differ"] = [
+                f"({p} profile) {why}" for p, why in zip(rows["profile"],
+                                                         rows["why they may differ"], strict=True)
+            ]
+        out.append((str(section), caption, frame))
+    return out
