@@ -173,9 +173,9 @@ def test_overview_and_duplicates_planted():
     t = _tables()
     ov = overview_table(t)
     assert ov.loc["A", "entries"] == 5 and ov.loc["A", "unique keys"] == 3
-    assert ov.loc["A", "shared keys"] == 1 and ov.loc["B", "shared keys"] == 1
-    assert ov.loc["A", "overlap %"] == pytest.approx(100 / 3)
-    assert ov.loc["C", "shared keys"] == 0 and ov.loc["C", "overlap %"] == 0.0
+    assert ov.loc["A", "keys in other DBs"] == 1 and ov.loc["B", "keys in other DBs"] == 1
+    assert ov.loc["A", "% in other DBs"] == pytest.approx(100 / 3)
+    assert ov.loc["C", "keys in other DBs"] == 0 and ov.loc["C", "% in other DBs"] == 0.0
     assert ov.loc["A", "max entries per key"] == 3
     pw = pairwise_overlap(t).set_index(["A", "B"])
     assert pw.loc[("A", "B"), "shared keys"] == 1

@@ -44,12 +44,12 @@ def shared_keys(tables: Mapping[str, pd.DataFrame], *, key: str = "key") -> set[
 
 
 def overview_table(tables: Mapping[str, pd.DataFrame], *, key: str = "key") -> pd.DataFrame:
-    """Entries, unique keys, shared keys and overlap per database.
+    """Entries, unique keys and keys found in other databases, per database.
 
-    For each database: ``entries``; ``unique keys``; ``entries per key`` (mean); ``shared keys``
-    = keys also present in at least one other database; ``overlap %`` = shared keys / unique
-    keys x 100; ``max entries per key``. An empty intersection gives 0 shared keys and 0 %.
-    Pairwise numbers: :func:`pairwise_overlap`.
+    For each database: ``entries``; ``unique keys``; ``entries per key`` (mean);
+    ``max entries per key``; ``keys in other DBs`` = keys also present in at least one *other*
+    database of ``tables`` (not a pairwise number); ``% in other DBs`` = that count / unique keys
+    x 100. An empty intersection gives 0 and 0 %. Pairwise numbers: :func:`pairwise_overlap`.
     """
     names = list(tables)
     key_sets = {n: _keys(tables[n], key) for n in names}
@@ -67,8 +67,8 @@ def overview_table(tables: Mapping[str, pd.DataFrame], *, key: str = "key") -> p
                 "unique keys": unique,
                 "entries per key": len(t) / unique if unique else np.nan,
                 "max entries per key": int(counts.max()) if len(counts) else 0,
-                "shared keys": shared,
-                "overlap %": 100.0 * shared / unique if unique else np.nan,
+                "keys in other DBs": shared,
+                "% in other DBs": 100.0 * shared / unique if unique else np.nan,
             }
         )
     return pd.DataFrame(rows).set_index("database")
