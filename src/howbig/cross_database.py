@@ -110,6 +110,7 @@ def prepare_graphs(
     split_seed: int = 0,
     fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
     progress: bool = True,
+    n_jobs: int = 1,
 ) -> dict[str, DatabaseGraphs]:
     """k-NN graphs of every database, split by composition-spacegroup key.
 
@@ -126,13 +127,15 @@ def prepare_graphs(
         same split in every database.
     progress
         Show tqdm bars.
+    n_jobs
+        Processes for the neighbour search (:func:`howbig.graphs.build_graphs`; ``-1``: all).
     """
     out = {}
     for name, table in tables.items():
         table = table[np.isfinite(table[target].to_numpy(float))].reset_index(drop=True)
         split = assign_splits(table, fractions, split_seed)
         graphs = build_graphs(list(table["atoms"]), table[target].to_numpy(float), k=k,
-                              progress=progress)
+                              progress=progress, n_jobs=n_jobs)
         sets, rows = {}, {}
         for s in SPLITS:
             idx = np.flatnonzero(split.to_numpy() == s)

@@ -29,6 +29,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "patience": 600,           # steps without improvement of the validation loss
             "split_seed": 0,
             "seed": 0,
+            "graph_jobs": 1,           # processes for the k-NN graphs (-1: all cores)
         },
         "similarity": {
             # h-BN DOS computed by the project (PySCF, committed); NOMAD FHI-aims data: full only
@@ -102,6 +103,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "patience": 1_000_000,
             "split_seed": 0,
             "seed": 42,
+            "graph_jobs": -1,
         },
         "similarity": {
             "nomad": True,            # also the paper's FHI-aims h-BN entries via the NOMAD API

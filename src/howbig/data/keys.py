@@ -21,7 +21,6 @@ Convention (following the authors' code, tisabe/jraph_MPEU ``scripts/data``):
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Iterable
 
@@ -29,6 +28,8 @@ import numpy as np
 import spglib
 from ase import Atoms
 from ase.formula import Formula
+
+from ..parallel import parallel_map
 
 __all__ = [
     "DEFAULT_ANGLE_TOLERANCE",
@@ -181,30 +182,8 @@ def composition_spacegroup_keys(
     worth it for the full profile's ~10^5 structures (spglib at symprec 0.1 takes milliseconds
     per structure), not for the quick profile.
     """
-    items = list(atoms_list)
-    if n_jobs == -1:
-        n_jobs = os.cpu_count() or 1
-    if n_jobs > 1 and len(items) > n_jobs:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        # "spawn": forking a process that has imported JAX (multithreaded) can deadlock.
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=n_jobs, mp_context=spawn) as pool:
-            results = pool.map(_key_worker, ((a, symprec, reduced) for a in items),
-                               chunksize=256)
-            if progress:
-                from tqdm.auto import tqdm
-
-                results = tqdm(results, total=len(items), desc=desc, leave=False)
-            triples = list(results)
-    else:
-        iterator = items
-        if progress:
-            from tqdm.auto import tqdm
-
-            iterator = tqdm(items, desc=desc, leave=False)
-        triples = [composition_spacegroup_key(a, symprec, reduced=reduced) for a in iterator]
+    triples = parallel_map(_key_worker, ((a, symprec, reduced) for a in atoms_list),
+                           n_jobs=n_jobs, progress=progress, desc=desc, chunksize=256)
     formulas = [t[0] for t in triples]
     groups = [t[1] for t in triples]
     keys = [t[2] for t in triples]
