@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 
+from howbig import book
 from howbig.book import colab_notebooks, execute_notebook, is_notebook_source
 
 HEADER = """---
@@ -90,3 +93,18 @@ def test_colab_notebooks_are_real_ipynb_files(tmp_path):
     notebook = nbformat.read(written[0], as_version=4)
     nbformat.validate(notebook)
     assert notebook.cells[-1].source == "x = 1"
+
+
+def test_stage_config_points_mathjax_at_vendored_copy(tmp_path):
+    """The staged site carries its own MathJax, so math renders on an offline laptop."""
+    pytest.importorskip("mathjax")
+    root = Path(__file__).resolve().parents[1]
+    stage = tmp_path / "stage"
+    stage.mkdir()
+    book._stage_config(root, stage)
+    config = yaml.safe_load((stage / "_config.yml").read_text())
+    path = config["sphinx"]["config"]["mathjax_path"]
+    assert "://" not in path
+    assert (stage / "book" / "_static" / path).is_file()
+    fonts = stage / "book" / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2"
+    assert any(fonts.glob("*.woff"))

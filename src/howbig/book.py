@@ -149,10 +149,44 @@ def execute_notebook(
     return NotebookRun(str(source), profile, status, round(seconds, 1), error)
 
 
+# MathJax 3 parts that ``tex-mml-chtml.js`` loads: fonts (output/), TeX extensions loaded on
+# demand (input/), the context menu (ui/) and accessibility (a11y/, adaptors/).
+_MATHJAX_PARTS = ("tex-mml-chtml.js", "output", "input", "ui", "a11y", "adaptors")
+
+
+def _vendor_mathjax(stage: Path) -> str | None:
+    """Copy MathJax into the stage's static files; return its ``mathjax_path`` or ``None``.
+
+    Without this, Sphinx loads MathJax from a CDN and a site opened offline (workshop laptops)
+    shows raw TeX. The files come from the ``django-static-mathjax`` wheel (MathJax 3.2.2, no
+    dependencies; its import name is ``mathjax``). ``None`` when it is not installed: the
+    CDN path of ``_config.yml`` then stays.
+    """
+    try:
+        import mathjax
+    except ImportError:
+        return None
+    source = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    if not (source / _MATHJAX_PARTS[0]).is_file():
+        return None
+    target = stage / "book" / "_static" / "mathjax"
+    target.mkdir(parents=True, exist_ok=True)
+    for part in _MATHJAX_PARTS:
+        if (source / part).is_dir():
+            shutil.copytree(source / part, target / part, dirs_exist_ok=True)
+        elif (source / part).is_file():
+            shutil.copy2(source / part, target / part)
+    # Sphinx reads a relative mathjax_path as relative to the site's _static folder.
+    return f"mathjax/{_MATHJAX_PARTS[0]}"
+
+
 def _stage_config(root: Path, stage: Path) -> None:
     config = yaml.safe_load((root / "_config.yml").read_text())
     # The stage holds executed notebooks: never execute again while rendering.
     config.setdefault("execute", {})["execute_notebooks"] = "off"
+    local_mathjax = _vendor_mathjax(stage)
+    if local_mathjax:
+        config.setdefault("sphinx", {}).setdefault("config", {})["mathjax_path"] = local_mathjax
     (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     shutil.copy2(root / "_toc.yml", stage / "_toc.yml")
 
