@@ -294,8 +294,8 @@ def _jupyter_book_command() -> list[str]:
     found = shutil.which("jupyter-book")
     if found:
         return [found]
-    # Same entry point as the console script, run by this interpreter.
-    return [sys.executable, "-c", "from jupyter_book.cli.main import main; main()"]
+    raise RuntimeError("jupyter-book is not installed beside this Python nor on PATH; "
+                       "install the pinned requirements (`make venv`) first")
 
 
 def colab_notebooks(root: Path, out: Path) -> list[Path]:

@@ -444,17 +444,13 @@ def similarity_matrix(fps: FingerprintSet, method: str = "auto") -> np.ndarray:
     fingerprints that cover different energy ranges are compared as :func:`tanimoto` does.
     """
     per_interval = fps.bits.sum(axis=2)
-    thermometer = None
+    thermometer = method in ("auto", "minsum") and _is_thermometer(fps.bits, per_interval)
     if method == "auto":
-        thermometer = _is_thermometer(fps.bits, per_interval)
         method = "minsum" if thermometer else "popcount"
-    same_range = bool(np.all(fps.starts == fps.starts[0]) and np.all(fps.stops == fps.stops[0]))
     if method == "minsum":
-        if thermometer is None:
-            thermometer = _is_thermometer(fps.bits, per_interval)
         if not thermometer:
             raise ValueError("method 'minsum' needs thermometer-coded images; use 'popcount'")
-        if same_range:
+        if np.all(fps.starts == fps.starts[0]) and np.all(fps.stops == fps.stops[0]):
             return _tanimoto_minsum_same_range(per_interval)
         both = _intersections_minsum(per_interval)
     elif method == "popcount":

@@ -6,8 +6,11 @@ core for the full profile's ~10^5 structures, so the loaders and graph builders 
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from typing import TypeVar
 
 __all__ = ["parallel_map", "resolve_jobs"]
@@ -49,33 +52,17 @@ def parallel_map(
     chunksize
         Items sent to a worker at a time.
     """
+    from tqdm.auto import tqdm
+
     items = list(items)
     n_jobs = resolve_jobs(n_jobs)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(items), desc=desc or None, leave=False)
-    try:
+    with ExitStack() as stack:
         if n_jobs > 1 and len(items) > n_jobs:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
             # "spawn": forking a process that has imported JAX (multithreaded) can deadlock.
             spawn = multiprocessing.get_context("spawn")
-            out = []
-            with ProcessPoolExecutor(max_workers=n_jobs, mp_context=spawn) as pool:
-                for result in pool.map(func, items, chunksize=chunksize):
-                    out.append(result)
-                    if bar is not None:
-                        bar.update()
-            return out
-        out = []
-        for item in items:
-            out.append(func(item))
-            if bar is not None:
-                bar.update()
-        return out
-    finally:
-        if bar is not None:
-            bar.close()
+            pool = stack.enter_context(ProcessPoolExecutor(max_workers=n_jobs, mp_context=spawn))
+            results = pool.map(func, items, chunksize=chunksize)
+        else:
+            results = map(func, items)
+        return list(tqdm(results, total=len(items), desc=desc or None, leave=False,
+                         disable=not progress))
