@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from howbig import ce
+from howbig.chapters.cluster_expansion import experiment as ce
 from howbig.data.sources.gesn2n4 import load_gesn2n4
 
 SMALL, LARGE, CHECK = (9.0, 5.5), (10.0, 8.5, 6.0), (10.0, 8.5)

@@ -24,8 +24,8 @@ import time
 
 import numpy as np
 
-from howbig import fingerprints as F
 from howbig.dft.hbn import load_results
+from howbig.methods import fingerprints as F
 
 
 def _spectra(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,5 @@
-"""Benchmark of howbig.sisso: fit time vs primary features, rung, SIS size and dimension.
+"""Benchmark of howbig.methods.models.sisso: fit time vs primary features, rung, SIS size and
+dimension.
 
 Prints ``name: value unit`` lines. For each setting: the fit time, the candidate features scored
 per second by the screening step, the least-squares problems solved by the l0 search over the
@@ -15,7 +16,7 @@ import time
 
 import numpy as np
 
-from howbig.sisso import SissoRegressor, l0_search, n_combinations
+from howbig.methods.models.sisso import SissoRegressor, l0_search, n_combinations
 
 
 def _data(n: int, p: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -60,10 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
 
     from howbig.data.sources import load_mp20_sample
-    from howbig.graphs import PaddedBatcher, build_graphs
-    from howbig.models.mpeu import mpeu
+    from howbig.methods.graphs import PaddedBatcher, build_graphs
+    from howbig.methods.models.mpeu import mpeu
+    from howbig.methods.training import TrainConfig, _train_step, train
     from howbig.paper import paper_value
-    from howbig.training import TrainConfig, _train_step, train
 
     compiles = [0]
 

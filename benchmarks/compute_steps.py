@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import argparse
 
-from howbig.compute import nas_cost, profile_models
-from howbig.nas import quick_dataset
+from howbig.chapters.infrastructure.compute import nas_cost, profile_models
+from howbig.chapters.infrastructure.nas import quick_dataset
 
 
 def main() -> None:

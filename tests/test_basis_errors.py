@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from howbig.chapters.complexity.experiment import basis_error_dataset
 from howbig.dft import basis_errors
-from howbig.model_comparison import basis_error_dataset
 
 
 def test_committed_table_is_complete_and_variational():

@@ -9,8 +9,8 @@ import nbformat
 import pytest
 import yaml
 
-from howbig import book
-from howbig.book import colab_notebooks, execute_notebook, is_notebook_source
+from howbig.book import pipeline as book
+from howbig.book.pipeline import colab_notebooks, execute_notebook, is_notebook_source
 
 HEADER = """---
 jupytext:

@@ -1,4 +1,5 @@
-"""Tests of howbig.ce: feature counts, planted OMP models, icet cluster-vector properties."""
+"""Tests of howbig.chapters.cluster_expansion.experiment: feature counts, planted OMP models,
+icet cluster-vector properties."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 from ase.spacegroup import crystal
 
-from howbig import ce
+from howbig.chapters.cluster_expansion import experiment as ce
 
 # --------------------------------------------------------------------------------------------
 # polynomial features

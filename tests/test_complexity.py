@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.ensemble import RandomForestRegressor
 
-from howbig.complexity import (
+from howbig.methods.complexity import (
     Eq4,
     eq4_forest,
     eq4_linear,
@@ -21,8 +21,8 @@ from howbig.complexity import (
     sisso_complexity,
     weighted_complexity,
 )
-from howbig.models.mlp import hidden_for_parameters
-from howbig.sisso import SissoRegressor
+from howbig.methods.models.mlp import hidden_for_parameters
+from howbig.methods.models.sisso import SissoRegressor
 
 
 def _haiku_params(sizes: list[int], n_in: int) -> dict:

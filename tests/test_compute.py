@@ -10,7 +10,7 @@ import jraph
 import numpy as np
 import pytest
 
-from howbig.compute import (
+from howbig.chapters.infrastructure.compute import (
     HOURS_PER_YEAR,
     StepProfile,
     cost_curve,
@@ -19,9 +19,9 @@ from howbig.compute import (
     paper_check,
     profile_steps,
 )
-from howbig.models import count_parameters
-from howbig.models.mpeu import mpeu
-from howbig.models.schnet import cosine_cutoff, parameter_breakdown, schnet
+from howbig.methods.models import count_parameters
+from howbig.methods.models.mpeu import mpeu
+from howbig.methods.models.schnet import cosine_cutoff, parameter_breakdown, schnet
 from howbig.paper import paper_value
 
 

@@ -6,7 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from howbig.cross_database import CrossDatabaseResult, error_matrices, subsample
+from howbig.chapters.transferability.experiment import (
+    CrossDatabaseResult,
+    error_matrices,
+    subsample,
+)
 
 
 def _planted() -> pd.DataFrame:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from howbig.features import (
+from howbig.methods.features import (
     composition_matrix,
     fhiaims_features,
     magpie_features,

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from howbig import fingerprints as F
+from howbig.methods import fingerprints as F
 
 EV = 1.602176634e-19  # J per eV (the NOMAD spectra are in SI units)
 

@@ -11,7 +11,7 @@ import pytest
 from ase import Atoms
 from ase.build import bulk
 
-from howbig.graphs import (
+from howbig.methods.graphs import (
     GraphSet,
     PaddedBatcher,
     build_graphs,

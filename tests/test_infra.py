@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from howbig.infra import Campaign, Quota, paper_campaign, quota_crossings, storage_curve
+from howbig.chapters.infrastructure.storage import (
+    Campaign,
+    Quota,
+    paper_campaign,
+    quota_crossings,
+    storage_curve,
+)
 from howbig.paper import paper_value
 
 

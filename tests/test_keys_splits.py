@@ -10,6 +10,13 @@ from ase import Atoms
 from ase.build import bulk
 from ase.spacegroup import crystal
 
+from howbig.chapters.transferability.statistics import (
+    energy_distributions,
+    most_duplicated,
+    overview_table,
+    pairwise_overlap,
+    shared_key_offset,
+)
 from howbig.data.keys import (
     cell_formula,
     composition_spacegroup_key,
@@ -19,13 +26,6 @@ from howbig.data.keys import (
 )
 from howbig.data.splits import SPLITS, assign_splits, group_splits
 from howbig.data.store import read_table, write_table
-from howbig.transferability import (
-    energy_distributions,
-    most_duplicated,
-    overview_table,
-    pairwise_overlap,
-    shared_key_offset,
-)
 
 
 def rutile() -> Atoms:
@@ -209,7 +209,10 @@ def test_figures_handle_empty_shared_set():
     import matplotlib
 
     matplotlib.use("Agg")
-    from howbig.figures.transferability import energy_distributions_figure, shared_key_parity
+    from howbig.chapters.transferability.figures import (
+        energy_distributions_figure,
+        shared_key_parity,
+    )
 
     t = _tables()
     dist = energy_distributions({"A": t["A"], "C": t["C"]})
@@ -243,8 +246,8 @@ def test_key_counts_and_duplicates_figure():
     import matplotlib
 
     matplotlib.use("Agg")
-    from howbig.figures.transferability import entries_per_key_figure
-    from howbig.transferability import key_counts
+    from howbig.chapters.transferability.figures import entries_per_key_figure
+    from howbig.chapters.transferability.statistics import key_counts
 
     t = _tables()
     counts = key_counts(t, ["a_1", "c_3", "zz_9"])

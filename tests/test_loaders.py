@@ -18,6 +18,11 @@ import pandas as pd
 import pytest
 from ase.io import read
 
+from howbig.chapters.transferability.statistics import (
+    overview_table,
+    pairwise_overlap,
+    shared_key_offset,
+)
 from howbig.data import fetch_file, sha256sum
 from howbig.data.errors import ChecksumMismatchError, DataUnavailableError
 from howbig.data.keys import key_from_formula
@@ -38,7 +43,6 @@ from howbig.data.sources import mp20 as mp20_source
 from howbig.data.sources._common import cached_table
 from howbig.data.sources.mp2018 import read_mp2018_records
 from howbig.data.splits import assign_splits
-from howbig.transferability import overview_table, pairwise_overlap, shared_key_offset
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from howbig.complexity import nn_complexity
-from howbig.models.mlp import MLPRegressor
+from howbig.methods.complexity import nn_complexity
+from howbig.methods.models.mlp import MLPRegressor
 
 
 @pytest.mark.slow

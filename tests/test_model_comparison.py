@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import Ridge
 
-from howbig.model_comparison import bootstrap_mae, cross_validate_grid, mae, rmsle
+from howbig.chapters.complexity.experiment import bootstrap_mae, cross_validate_grid, mae, rmsle
 
 
 def test_rmsle_known_values_and_clipping():

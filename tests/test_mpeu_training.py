@@ -8,10 +8,10 @@ import pytest
 from ase import Atoms
 from ase.build import bulk
 
-from howbig.graphs import PaddedBatcher, build_graphs
-from howbig.models import count_parameters
-from howbig.models.mpeu import mpeu, mpeu_parameter_count, shifted_softplus
-from howbig.training import TrainConfig, masked_loss, metrics, predict, train
+from howbig.methods.graphs import PaddedBatcher, build_graphs
+from howbig.methods.models import count_parameters
+from howbig.methods.models.mpeu import mpeu, mpeu_parameter_count, shifted_softplus
+from howbig.methods.training import TrainConfig, masked_loss, metrics, predict, train
 
 
 def _structures(n: int = 12, seed: int = 0) -> list[Atoms]:
@@ -188,7 +188,7 @@ def test_early_stopping_when_validation_loss_stalls(tmp_path):
 def test_train_step_matches_optax_adam_with_exponential_decay():
     import optax
 
-    from howbig.training import _train_step
+    from howbig.methods.training import _train_step
 
     g = build_graphs(_structures(6, seed=3), np.arange(6.0), progress=False)
     batches = list(PaddedBatcher(g, 3, seed=0).epoch())

@@ -11,7 +11,7 @@ import optuna
 import pandas as pd
 import pytest
 
-from howbig.nas import (
+from howbig.chapters.infrastructure.nas import (
     SearchSpace,
     _toy_objective,
     create_study,
@@ -30,7 +30,8 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 def test_two_workers_share_one_sqlite_study(tmp_path):
     url = f"sqlite:///{tmp_path / 'nas.db'}"
     create_study("shared", url)  # create once, so the workers do not race on the schema
-    cmd = [sys.executable, "-m", "howbig.nas", "--storage", url, "--study", "shared",
+    cmd = [sys.executable, "-m", "howbig.chapters.infrastructure.nas",
+           "--storage", url, "--study", "shared",
            "--n-trials", "6", "--toy"]
     workers = [subprocess.Popen([*cmd, "--seed", str(seed)], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True) for seed in (1, 2)]
@@ -144,8 +145,8 @@ def test_local_minima_counts_planted_valleys():
 def test_objective_trains_reports_and_prunes():
     from ase.build import bulk
 
-    from howbig.graphs import build_graphs
-    from howbig.nas import make_objective
+    from howbig.chapters.infrastructure.nas import make_objective
+    from howbig.methods.graphs import build_graphs
 
     structures = [bulk("Si", "diamond", a=5.43 + 0.05 * i) for i in range(6)]
     structures += [bulk("NaCl", "rocksalt", a=5.6 + 0.05 * i) for i in range(6)]

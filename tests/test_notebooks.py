@@ -9,7 +9,7 @@ import jupytext
 import pytest
 import yaml
 
-from howbig.book import is_notebook_source, source_order
+from howbig.book.pipeline import is_notebook_source, source_order
 from howbig.profiles import PROFILES
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from ase.build import bulk
 
-from howbig.graphs import build_graphs
+from howbig.methods.graphs import build_graphs
 from howbig.parallel import parallel_map, resolve_jobs
 
 

@@ -10,10 +10,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from howbig import fingerprints as F
+from howbig.chapters.similarity import figures as figs
+from howbig.chapters.similarity.experiment import paper_comparison, similarity_study
 from howbig.dft import hbn
-from howbig.figures import similarity as figs
-from howbig.similarity import paper_comparison, similarity_study
+from howbig.methods import fingerprints as F
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,13 @@ import pytest
 from sklearn.base import clone
 from sklearn.linear_model import LinearRegression
 
-from howbig.sisso import SissoRegressor, evaluate, l0_search, n_combinations, sis_scores
+from howbig.methods.models.sisso import (
+    SissoRegressor,
+    evaluate,
+    l0_search,
+    n_combinations,
+    sis_scores,
+)
 
 
 def _data(n: int = 80, p: int = 4, seed: int = 0) -> np.ndarray:

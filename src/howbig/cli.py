@@ -40,7 +40,7 @@ def _human(size: int | None) -> str:
 
 
 def _data(args: argparse.Namespace) -> int:
-    from . import data
+    from howbig import data
 
     if args.action == "list":
         print(f"{'dataset':30} {'profile':8} {'size':>9}  {'licence':14} cached  files")
@@ -75,7 +75,7 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def _book(args: argparse.Namespace) -> int:
-    from . import book
+    from howbig.book import pipeline as book
 
     root = Path(args.root).resolve()
     if args.action == "build":

@@ -4,7 +4,7 @@ Speckhard, Bechtel, Ghiringhelli, Kuban, Rigamonti and Draxl, "How big is big da
 Faraday Discuss. 2025, 256, 483 (DOI 10.1039/d4fd00102h).
 
 Every value here is transcribed from the paper's text; derived values (for example the GPU hours of
-Section 6.2) are *not* stored here but recomputed from the stated inputs by ``howbig.infra``.
+Section 6.2) are *not* stored here but recomputed from the stated inputs by ``howbig.chapters.infrastructure.storage``.
 """
 
 from __future__ import annotations

@@ -20,10 +20,12 @@ from typing import Any
 
 import pandas as pd
 
-from .paper import PAPER
+from howbig.paper import PAPER
 
 __all__ = [
+    "KINDS",
     "Record",
+    "Recorder",
     "load_results",
     "record",
     "reproducibility_sections",
@@ -45,6 +47,18 @@ class Record:
     profile: str = ""
     data: str = ""
     fmt: str = "{:.4g}"
+    kind: str = ""
+    uncertainty: float | None = None
+    n: int | None = None
+    spread: str = ""
+
+
+#: What a record is, for the reproducibility page.  ``input``: set to the paper's value;
+#: ``arithmetic``: recomputed from the paper's own numbers; ``same data``: measured on the paper's
+#: data; ``analogue``: measured on stand-in data; ``fixture``: measured on test fixtures (smoke
+#: profile), never compared with the paper.  An empty kind marks a number the narrative uses
+#: that is not set beside the paper at all.
+KINDS = ("input", "arithmetic", "same data", "analogue", "fixture", "")
 
 
 def results_dir() -> Path | None:
@@ -80,6 +94,10 @@ def record(
     profile: str = "",
     data: str = "",
     fmt: str = "{:.4g}",
+    kind: str = "",
+    uncertainty: float | None = None,
+    n: int | None = None,
+    spread: str = "",
 ) -> Any:
     """Glue ``value`` under ``key`` and store it for the reproducibility page.
 
@@ -101,6 +119,11 @@ def record(
         The profile and the data this number was computed with.
     fmt
         Format used for the value in the reproducibility table.
+    kind
+        One of :data:`KINDS`.
+    uncertainty, n, spread
+        For measured values: the uncertainty (same unit as ``value``), the number of repeats it
+        comes from, and what it is (e.g. ``"std over 3 seeds"``, ``"95% bootstrap CI half-width"``).
 
     Returns
     -------
@@ -109,6 +132,8 @@ def record(
     """
     if paper is not None and paper not in PAPER:
         raise KeyError(f"record({key!r}): {paper!r} is not a key of howbig.paper.PAPER")
+    if kind not in KINDS:
+        raise ValueError(f"record({key!r}): kind {kind!r} is not one of {KINDS}")
     # numpy scalars would glue as "np.float64(...)", which {glue:text} cannot format.
     value = value.item() if hasattr(value, "item") and getattr(value, "ndim", 1) == 0 else value
     _glue(key, value)
@@ -117,10 +142,31 @@ def record(
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"{chapter}.json"
         table = json.loads(path.read_text()) if path.is_file() else {}
-        entry = Record(chapter, key, _jsonable(value), unit, paper, reason, profile, data, fmt)
+        entry = Record(chapter, key, _jsonable(value), unit, paper, reason, profile, data, fmt,
+                       kind, _jsonable(uncertainty), n, spread)
         table[key] = asdict(entry)
         path.write_text(json.dumps(table, indent=1))
     return value
+
+
+class Recorder:
+    """:func:`record` bound to one chapter, profile and data description.
+
+    Examples
+    --------
+    >>> rec = Recorder("transferability", profile="quick", data="MP vs JARVIS tables")
+    >>> mae = rec("tr_mae_mp", 0.081, unit="eV/atom", kind="analogue", uncertainty=0.002, n=3,
+    ...           spread="std over 3 seeds")
+    """
+
+    def __init__(self, chapter: str, *, profile: str = "", data: str = "") -> None:
+        self.chapter, self.profile, self.data = chapter, profile, data
+
+    def __call__(self, key: str, value: Any, **kwargs: Any) -> Any:
+        """Record ``value`` under ``key``; keyword arguments as for :func:`record`."""
+        kwargs.setdefault("profile", self.profile)
+        kwargs.setdefault("data", self.data)
+        return record(self.chapter, key, value, **kwargs)
 
 
 def load_results(directory: Path | None = None) -> list[Record]:

@@ -7,9 +7,23 @@ Typical use::
     paths = data.fetch("gesn2n4")              # all files of a dataset
 """
 
-from .errors import ChecksumMismatchError, CorruptArchiveError, DataError, DataUnavailableError
-from .fetch import cache_dir, cached_path, fetch, fetch_file, is_cached, mirror, sha256sum, verify
-from .registry import REGISTRY, Dataset, RemoteFile, dataset, file_entry
+from howbig.data.errors import (
+    ChecksumMismatchError,
+    CorruptArchiveError,
+    DataError,
+    DataUnavailableError,
+)
+from howbig.data.fetch import (
+    cache_dir,
+    cached_path,
+    fetch,
+    fetch_file,
+    is_cached,
+    mirror,
+    sha256sum,
+    verify,
+)
+from howbig.data.registry import REGISTRY, Dataset, RemoteFile, dataset, file_entry
 
 __all__ = [
     "REGISTRY",

@@ -26,8 +26,8 @@ from pathlib import Path
 import pooch
 import requests
 
-from .errors import ChecksumMismatchError, CorruptArchiveError, DataUnavailableError
-from .registry import REGISTRY, Dataset, RemoteFile, dataset, file_entry
+from howbig.data.errors import ChecksumMismatchError, CorruptArchiveError, DataUnavailableError
+from howbig.data.registry import REGISTRY, Dataset, RemoteFile, dataset, file_entry
 
 __all__ = [
     "cache_dir",

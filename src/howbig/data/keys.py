@@ -29,7 +29,7 @@ import spglib
 from ase import Atoms
 from ase.formula import Formula
 
-from ..parallel import parallel_map
+from howbig.parallel import parallel_map
 
 __all__ = [
     "DEFAULT_ANGLE_TOLERANCE",

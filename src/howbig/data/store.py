@@ -27,7 +27,7 @@ import pandas as pd
 from ase import Atoms
 from ase.db import connect
 
-from .fetch import cache_dir
+from howbig.data.fetch import cache_dir
 
 __all__ = ["DB_ENV", "default_url", "read_table", "write_table"]
 

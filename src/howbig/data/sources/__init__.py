@@ -5,11 +5,11 @@ key (composition-spacegroup key), spacegroup, formation_energy_per_atom (eV/atom
 band_gap (eV, NaN where absent), atoms (ase.Atoms)``.
 """
 
-from ._common import COLUMNS, parse_cif, parse_cifs
-from .aflow import fetch_aflux, load_aflow, load_aflow_icsd_keys
-from .cmr import load_cmr_perovskites
-from .mp20 import load_mp20_sample
-from .mp2018 import load_mp2018, load_mp2018_config, load_mp2018_splits
+from howbig.data.sources._common import COLUMNS, parse_cif, parse_cifs
+from howbig.data.sources.aflow import fetch_aflux, load_aflow, load_aflow_icsd_keys
+from howbig.data.sources.cmr import load_cmr_perovskites
+from howbig.data.sources.mp20 import load_mp20_sample
+from howbig.data.sources.mp2018 import load_mp2018, load_mp2018_config, load_mp2018_splits
 
 __all__ = [
     "COLUMNS",

@@ -15,8 +15,8 @@ import pandas as pd
 from ase import Atoms
 from ase.io import read
 
-from ..fetch import cache_dir
-from ..keys import DEFAULT_SYMPREC, composition_spacegroup_keys
+from howbig.data.fetch import cache_dir
+from howbig.data.keys import DEFAULT_SYMPREC, composition_spacegroup_keys
 
 __all__ = [
     "COLUMNS",

@@ -27,11 +27,11 @@ import pandas as pd
 import requests
 from ase import Atoms
 
-from ..errors import DataUnavailableError
-from ..fetch import cache_dir, fetch_file
-from ..keys import DEFAULT_SYMPREC, key_from_formula, reduced_formula
-from ..registry import file_entry
-from ._common import COLUMNS, add_keys, cached_table, empty_table
+from howbig.data.errors import DataUnavailableError
+from howbig.data.fetch import cache_dir, fetch_file
+from howbig.data.keys import DEFAULT_SYMPREC, key_from_formula, reduced_formula
+from howbig.data.registry import file_entry
+from howbig.data.sources._common import COLUMNS, add_keys, cached_table, empty_table
 
 __all__ = [
     "AFLUX_URL",

@@ -25,10 +25,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..fetch import fetch_file
-from ..keys import DEFAULT_SYMPREC
-from ..registry import file_entry
-from ._common import COLUMNS, add_keys, cached_table, parse_cifs
+from howbig.data.fetch import fetch_file
+from howbig.data.keys import DEFAULT_SYMPREC
+from howbig.data.registry import file_entry
+from howbig.data.sources._common import COLUMNS, add_keys, cached_table, parse_cifs
 
 __all__ = ["ENERGY_COLUMNS", "FILES", "SOURCE", "load_cmr_perovskites", "table_from_raw"]
 

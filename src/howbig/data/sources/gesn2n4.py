@@ -33,9 +33,9 @@ import pandas as pd
 from ase import Atoms
 from ase.io import read
 
-from ..fetch import fetch_file
-from ..registry import file_entry
-from ._common import cached_table
+from howbig.data.fetch import fetch_file
+from howbig.data.registry import file_entry
+from howbig.data.sources._common import cached_table
 
 __all__ = ["FILES", "load_cell_counts", "load_gesn2n4", "load_hse_gaps"]
 

@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..fetch import fetch_file, sha256sum
-from ..keys import DEFAULT_SYMPREC
-from ._common import COLUMNS, add_keys, cached_table, parse_cifs
+from howbig.data.fetch import fetch_file, sha256sum
+from howbig.data.keys import DEFAULT_SYMPREC
+from howbig.data.sources._common import COLUMNS, add_keys, cached_table, parse_cifs
 
 __all__ = [
     "CONFIG_FILE",

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataUnavailableError
-from ..fetch import cache_dir
+from howbig.data.errors import DataUnavailableError
+from howbig.data.fetch import cache_dir
 
 __all__ = [
     "API_URL",

@@ -1,0 +1,1 @@
+"""chapters/cluster_expansion."""

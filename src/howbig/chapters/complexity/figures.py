@@ -1,0 +1,160 @@
+"""Figures of Chapter 5 (model complexity): one function per figure, the book's shared style."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from howbig.style import COLORS, use_style
+
+__all__ = [
+    "eq4_figure",
+    "experiment1_parity",
+    "gap_mae_figure",
+    "learning_curves_figure",
+    "performance_vs_complexity",
+]
+
+MODEL_COLORS = {"SISSO": COLORS["green"], "NN": COLORS["blue"], "RF": COLORS["orange"]}
+
+
+def _color(name: str) -> str:
+    for key, color in MODEL_COLORS.items():
+        if name.startswith(key):
+            return color
+    return COLORS["grey"]
+
+
+def eq4_figure(table: pd.DataFrame) -> plt.Figure:
+    """Eq. (4) illustrated: total parameter count (left) and its split into additive, linear and
+    nonlinear coefficients (right) for every fitted model of the chapter."""
+    use_style()
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 0.45 * len(table) + 1.6), sharey=True)
+    y = np.arange(len(table))
+    ax0.barh(y, table["parameters"], color=[_color(c) for c in table["class"]])
+    ax0.set_xscale("log")
+    ax0.set_yticks(y, table["model"])
+    ax0.invert_yaxis()
+    ax0.set_xlabel("trainable parameters = C with a = b = c = 1")
+    for yi, v in zip(y, table["parameters"], strict=True):
+        ax0.text(v, yi, f" {v:,}", va="center", fontsize=9)
+    parts = [("A (additive)", COLORS["sky"]), ("L (linear)", COLORS["yellow"]),
+             ("N (nonlinear)", COLORS["red"])]
+    left = np.zeros(len(table))
+    for col, color in parts:
+        share = table[col].to_numpy() / table["parameters"].to_numpy()
+        ax1.barh(y, share, left=left, color=color, label=col.split()[0] + " " + col.split()[1])
+        left += share
+    ax1.set_xlabel("share of the parameters")
+    ax1.set_xlim(0, 1)
+    ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18 if len(table) > 4 else -0.3),
+               ncol=3)
+    fig.tight_layout()
+    return fig
+
+
+def experiment1_parity(y_test: np.ndarray, predictions: Mapping[str, np.ndarray],
+                       metrics: pd.DataFrame) -> plt.Figure:
+    """Predicted vs computed basis-set errors of the test molecules (log-log), a panel per model."""
+    use_style()
+    fig, axes = plt.subplots(1, len(predictions), figsize=(4.0 * len(predictions), 4.0),
+                             sharex=True, sharey=True)
+    lo, hi = max(np.min(y_test) / 3, 0.3), np.max(y_test) * 3
+    for ax, (name, pred) in zip(np.atleast_1d(axes), predictions.items(), strict=True):
+        clipped = np.clip(pred, lo, None)
+        neg = pred <= 0
+        ax.loglog(y_test[~neg], clipped[~neg], "o", ms=4, alpha=0.7, color=_color(name))
+        if neg.any():
+            ax.loglog(y_test[neg], clipped[neg], "v", ms=5, color=COLORS["red"],
+                      label=f"{neg.sum()} predictions <= 0 (shown at the floor)")
+            ax.legend(loc="lower right", fontsize=8)
+        ax.plot([lo, hi], [lo, hi], "k--", lw=1)
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(lo, hi)
+        ax.set_title(f"{name}\nRMSLE {metrics.loc[name, 'test RMSLE']:.2f}, "
+                     f"MAE {metrics.loc[name, 'test MAE (meV)']:.0f} meV", fontsize=10)
+        ax.set_xlabel("computed error (meV)")
+    np.atleast_1d(axes)[0].set_ylabel("predicted error (meV)")
+    fig.tight_layout()
+    return fig
+
+
+def performance_vs_complexity(sweep: pd.DataFrame, sisso: pd.DataFrame,
+                              cv: Mapping[str, tuple[int, float]] | None = None) -> plt.Figure:
+    """Test MAE vs each class's own complexity: NN (weights + biases), RF (leaves), SISSO
+    (dimension per rung). ``cv`` optionally marks the cross-validated models: name -> (params, MAE).
+    """
+    use_style()
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.9), sharey=True)
+    for ax, cls, label in ((axes[0], "NN", "weights + biases"), (axes[1], "RF", "leaves")):
+        part = sweep[sweep.model == cls].sort_values("parameters")
+        ax.plot(part.parameters, part["test MAE"], "o-", color=_color(cls), label=cls)
+        other = sweep[sweep.model != cls].sort_values("parameters")
+        ax.plot(other.parameters, other["test MAE"], ".:", color=_color(other.model.iloc[0]),
+                alpha=0.6, label=f"{other.model.iloc[0]} (same budgets)")
+        if cv:
+            for name, (n, err) in cv.items():
+                if name.startswith(cls):
+                    ax.plot([n], [err], "*", ms=14, color=_color(cls), mec="k",
+                            label=f"{name}")
+        ax.set_xscale("log")
+        ax.set_xlabel(f"{cls} complexity: {label}")
+        ax.set_title(cls)
+        ax.legend(fontsize=8)
+    for rung, part in sisso.groupby("rung"):
+        axes[2].plot(part.dimension, part["test MAE"], "o-", label=f"rung {rung}",
+                     color=[COLORS["sky"], COLORS["green"], COLORS["black"], COLORS["purple"]][
+                         int(rung) % 4])
+    axes[2].set_xlabel("SISSO dimension (descriptors + bias)")
+    axes[2].set_xticks(sorted(sisso.dimension.unique()))
+    axes[2].set_title("SISSO")
+    axes[2].legend(fontsize=8)
+    axes[0].set_ylabel("test MAE (eV)")
+    fig.tight_layout()
+    return fig
+
+
+def learning_curves_figure(curves: pd.DataFrame) -> plt.Figure:
+    """Test MAE vs training-set size for each model class."""
+    use_style()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for name, part in curves.groupby("model", sort=False):
+        part = part.sort_values("n_train")
+        ax.plot(part.n_train, part["test MAE"], "o-", label=name, color=_color(name))
+    ax.set_xscale("log")
+    sizes = sorted(curves.n_train.unique())
+    ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
+    ax.minorticks_off()
+    ax.set_xlabel("training compounds")
+    ax.set_ylabel("test MAE (eV)")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def gap_mae_figure(results: pd.DataFrame, paper: Mapping[str, float] | None = None) -> plt.Figure:
+    """Test MAE (eV) with 95 % bootstrap intervals of RF and NN for each data/feature setting.
+
+    ``results`` has columns ``setting, model, mae, lo, hi``; ``paper`` maps model -> the paper's
+    MAE (eV), drawn as a horizontal line.
+    """
+    use_style()
+    fig, ax = plt.subplots(figsize=(7.0, 4.0))
+    settings = list(dict.fromkeys(results.setting))
+    x = np.arange(len(settings))
+    for k, model in enumerate(["RF", "NN"]):
+        part = results[results.model == model].set_index("setting").loc[settings]
+        ax.errorbar(x + (k - 0.5) * 0.2, part["mae"],
+                    yerr=[part["mae"] - part["lo"], part["hi"] - part["mae"]], fmt="o",
+                    capsize=4, color=_color(model), label=f"{model} (this book)")
+        if paper and model in paper:
+            ax.axhline(paper[model], color=_color(model), ls="--", lw=1,
+                       label=f"{model}, paper (full AFLOW set)")
+    ax.set_xticks(x, [label.replace(", ", "\n") for label in settings])
+    ax.set_ylabel("test MAE (eV)")
+    ax.legend(fontsize=8, ncol=2, loc="best")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,517 @@
+"""Compute cost of training and of neural architecture search (paper Section 6.2).
+
+Two halves:
+
+* a **step profiler** (:func:`profile_steps`) that measures, on whatever JAX device is present,
+  the median time to build one padded batch and, separately, the median time of one jitted
+  gradient step (``block_until_ready``), and
+* a **cost model** (:func:`nas_cost`) that turns steps per architecture, number of architectures,
+  time per step and a price per GPU hour into GPU hours, years and dollars. Its defaults are the
+  inputs the paper states (2,000,000 steps; 0.0010 s + 0.0023 s per step on a V100; 2,000
+  architectures; 3 USD per V100 hour). :func:`paper_check` recomputes every derived number of the
+  paper's Section 6.2 from those inputs and says which ones agree.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from howbig.paper import PAPER, paper_value
+
+__all__ = [
+    "HOURS_PER_YEAR",
+    "NasCost",
+    "StepProfile",
+    "cost_curve",
+    "device_name",
+    "gpu_cpu_ratio",
+    "nas_cost",
+    "paper_check",
+    "profile_models",
+    "profile_steps",
+    "timing_table",
+]
+
+HOURS_PER_YEAR = 365.25 * 24  # Julian year, 8766 h
+
+
+# ------------------------------------------------------------------------------------------------
+# Cost model
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NasCost:
+    """Cost of training ``architectures`` models for ``steps`` steps each.
+
+    Attributes
+    ----------
+    steps
+        Gradient steps per architecture (after any dataset-size scaling).
+    architectures
+        Number of architectures trained.
+    seconds_per_step
+        Batching + gradient step, in seconds.
+    usd_per_hour
+        Price of one device hour.
+    """
+
+    steps: float
+    architectures: float
+    seconds_per_step: float
+    usd_per_hour: float
+
+    @property
+    def hours_per_run(self) -> float:
+        """Device hours of one training run."""
+        return self.steps * self.seconds_per_step / 3600.0
+
+    @property
+    def device_hours(self) -> float:
+        """Device hours of the whole search (runs one after another on one device)."""
+        return self.architectures * self.hours_per_run
+
+    @property
+    def years(self) -> float:
+        """Wall-clock years of the search on a single device."""
+        return self.device_hours / HOURS_PER_YEAR
+
+    @property
+    def usd(self) -> float:
+        """Price of the search."""
+        return self.device_hours * self.usd_per_hour
+
+    def as_dict(self) -> dict[str, float]:
+        """Inputs and derived quantities as one flat dictionary."""
+        out = asdict(self)
+        out.update(hours_per_run=self.hours_per_run, device_hours=self.device_hours,
+                   years=self.years, usd=self.usd)
+        return out
+
+
+def nas_cost(
+    steps: float | None = None,
+    architectures: float | None = None,
+    batch_seconds: float | None = None,
+    step_seconds: float | None = None,
+    usd_per_hour: float | None = None,
+    *,
+    dataset_size: float | None = None,
+    reference_dataset_size: float | None = None,
+) -> NasCost:
+    """Cost of a neural architecture search; every argument defaults to the paper's input.
+
+    Parameters
+    ----------
+    steps
+        Gradient steps per architecture (paper: 2,000,000 at batch size 32).
+    architectures
+        Architectures trained (paper: 2,000).
+    batch_seconds, step_seconds
+        Time to build one batch and time of one gradient step (paper, V100: 0.0010 s, 0.0023 s).
+    usd_per_hour
+        Price of one device hour (paper: 3 USD per V100 hour on AWS).
+    dataset_size
+        If given, ``steps`` is scaled by ``dataset_size / reference_dataset_size``, i.e. every
+        architecture sees the data the same number of epochs as in the paper's setting.
+    reference_dataset_size
+        The dataset size ``steps`` refers to (paper: about 60,000 AFLOW band gaps).
+
+    Returns
+    -------
+    NasCost
+    """
+    steps = paper_value("train_steps") if steps is None else steps
+    architectures = paper_value("nas_architectures") if architectures is None else architectures
+    batch_seconds = paper_value("v100_batch_seconds") if batch_seconds is None else batch_seconds
+    step_seconds = paper_value("v100_step_seconds") if step_seconds is None else step_seconds
+    usd_per_hour = paper_value("usd_per_v100_hour") if usd_per_hour is None else usd_per_hour
+    for name, value in (("steps", steps), ("architectures", architectures),
+                        ("batch_seconds", batch_seconds), ("step_seconds", step_seconds),
+                        ("usd_per_hour", usd_per_hour)):
+        if value < 0:
+            raise ValueError(f"nas_cost: {name} must be >= 0, got {value}")
+    if dataset_size is not None:
+        reference = (paper_value("aflow_gap_dataset_size") if reference_dataset_size is None
+                     else reference_dataset_size)
+        if reference <= 0:
+            raise ValueError("nas_cost: reference_dataset_size must be > 0")
+        steps = steps * dataset_size / reference
+    return NasCost(steps=float(steps), architectures=float(architectures),
+                   seconds_per_step=float(batch_seconds + step_seconds),
+                   usd_per_hour=float(usd_per_hour))
+
+
+def cost_curve(architectures: np.ndarray, **kwargs: Any) -> pd.DataFrame:
+    """Device hours, years and dollars as a function of the number of architectures.
+
+    ``kwargs`` go to :func:`nas_cost` (steps, batch_seconds, ...).
+    """
+    rows = [nas_cost(architectures=float(a), **kwargs).as_dict() for a in architectures]
+    return pd.DataFrame(rows)
+
+
+def _verdict(recomputed: float, stated: float, rtol: float) -> bool:
+    return abs(recomputed - stated) <= rtol * abs(stated)
+
+
+def paper_check(rtol: float = 0.10) -> pd.DataFrame:
+    """Recompute every derived number of the paper's Section 6.2 from its stated inputs.
+
+    Parameters
+    ----------
+    rtol
+        Relative tolerance for "agrees" (the paper rounds: "about two hours", "roughly").
+
+    Returns
+    -------
+    DataFrame
+        One row per claim: ``claim``, ``paper`` (the figure as stated), ``recomputed``,
+        ``ratio`` (recomputed / paper), ``agrees`` (bool), ``how`` (the arithmetic).
+        The claim "nearly an order of magnitude" agrees when log10 of the ratio rounds to 1.
+    """
+    p = paper_value
+    steps = p("train_steps")
+    v100 = p("v100_batch_seconds") + p("v100_step_seconds")
+    cpu = p("cpu_batch_seconds") + p("cpu_step_seconds")
+    n_arch = p("nas_architectures")
+    price = p("usd_per_v100_hour")
+    gpu = nas_cost()
+    rows: list[dict[str, Any]] = []
+
+    def add(claim: str, key: str | None, stated: float, recomputed: float, how: str,
+            agrees: bool | None = None) -> None:
+        rows.append({
+            "claim": claim,
+            "paper key": key or "-",
+            "paper": stated,
+            "recomputed": recomputed,
+            "ratio": recomputed / stated if stated else math.nan,
+            "agrees": _verdict(recomputed, stated, rtol) if agrees is None else agrees,
+            "how": how,
+        })
+
+    add("one V100 run (h)", "v100_hours_per_run", p("v100_hours_per_run"), gpu.hours_per_run,
+        f"{steps:,.0f} x ({p('v100_batch_seconds')} + {p('v100_step_seconds')}) s / 3600")
+    add("one CPU-core run (h)", "cpu_hours_per_run", p("cpu_hours_per_run"),
+        steps * cpu / 3600, f"{steps:,.0f} x ({p('cpu_batch_seconds')} + "
+        f"{p('cpu_step_seconds')}) s / 3600")
+    add("NAS GPU hours (from per-step times)", "nas_gpu_hours", p("nas_gpu_hours"),
+        gpu.device_hours, f"{n_arch:,.0f} architectures x {gpu.hours_per_run:.3f} h")
+    add("NAS GPU hours (from the stated 2 h per run)", "nas_gpu_hours", p("nas_gpu_hours"),
+        n_arch * p("v100_hours_per_run"), f"{n_arch:,.0f} x {p('v100_hours_per_run'):g} h")
+    add("NAS years on one V100 (from per-step times)", "nas_gpu_years", p("nas_gpu_years"),
+        gpu.years, f"{gpu.device_hours:,.0f} h / {HOURS_PER_YEAR:g} h per year")
+    add("NAS years (from the stated 40,000 h)", "nas_gpu_years", p("nas_gpu_years"),
+        p("nas_gpu_hours") / HOURS_PER_YEAR,
+        f"{p('nas_gpu_hours'):,.0f} h / {HOURS_PER_YEAR:g} h per year",
+        agrees=p("nas_gpu_hours") / HOURS_PER_YEAR >= p("nas_gpu_years"))  # 'more than 4.5'
+    add("NAS budget USD (from per-step times)", "nas_usd", p("nas_usd"), gpu.usd,
+        f"{gpu.device_hours:,.0f} h x {price:g} USD/h")
+    add("NAS budget USD (from the stated 40,000 h)", "nas_usd", p("nas_usd"),
+        p("nas_gpu_hours") * price, f"{p('nas_gpu_hours'):,.0f} h x {price:g} USD/h")
+    ratio = cpu / v100
+    add("CPU / GPU time per step ('nearly an order of magnitude')", None, 10.0, ratio,
+        f"({p('cpu_batch_seconds')} + {p('cpu_step_seconds')}) / ({p('v100_batch_seconds')} + "
+        f"{p('v100_step_seconds')}); agrees if log10(ratio) rounds to 1",
+        agrees=round(math.log10(ratio)) == 1)
+    add("CPU / GPU gradient step only", None, 10.0, p("cpu_step_seconds") / p("v100_step_seconds"),
+        f"{p('cpu_step_seconds')} / {p('v100_step_seconds')}; agrees if log10 rounds to 1",
+        agrees=round(math.log10(p("cpu_step_seconds") / p("v100_step_seconds"))) == 1)
+    add("NAS improvement best vs mean (meV)", "nas_improvement_mev", p("nas_improvement_mev"),
+        p("nas_mean_rmse") - p("nas_best_rmse"),
+        f"{p('nas_mean_rmse'):g} - {p('nas_best_rmse'):g} meV")
+    add("NAS improvement best vs mean (%)", "nas_improvement_percent",
+        p("nas_improvement_percent"),
+        100 * (p("nas_mean_rmse") - p("nas_best_rmse")) / p("nas_mean_rmse"),
+        f"100 x ({p('nas_mean_rmse'):g} - {p('nas_best_rmse'):g}) / {p('nas_mean_rmse'):g}",
+        agrees=abs(100 * (p("nas_mean_rmse") - p("nas_best_rmse")) / p("nas_mean_rmse")
+                   - p("nas_improvement_percent")) < 0.05)
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------------------------------
+# Step profiler
+# ------------------------------------------------------------------------------------------------
+def device_name(device: Any = None) -> str:
+    """A readable name of a JAX device (default: JAX's default device), e.g. the GPU model."""
+    import os
+
+    import jax
+
+    dev = device if device is not None else jax.devices()[0]
+    if dev.platform == "cpu":
+        return f"CPU ({os.cpu_count()} cores visible), JAX {jax.__version__}"
+    kind = getattr(dev, "device_kind", dev.platform)
+    return f"{kind} ({dev.platform}), JAX {jax.__version__}"
+
+
+@dataclass(frozen=True)
+class StepProfile:
+    """Median times of one training step, split into batching and gradient step.
+
+    Attributes
+    ----------
+    model
+        Label of the model profiled.
+    device
+        Name of the JAX device (:func:`device_name`).
+    batch_size
+        Graphs per batch.
+    batch_seconds, step_seconds
+        Median time to build one padded batch / of one jitted gradient step.
+    batch_iqr, step_iqr
+        Interquartile ranges of the same samples, seconds.
+    n_samples
+        Timed steps (after warm-up).
+    n_parameters
+        Trainable parameters of the model.
+    """
+
+    model: str
+    device: str
+    batch_size: int
+    batch_seconds: float
+    step_seconds: float
+    batch_iqr: float
+    step_iqr: float
+    n_samples: int
+    n_parameters: int
+
+    @property
+    def seconds_per_step(self) -> float:
+        """Batching + gradient step."""
+        return self.batch_seconds + self.step_seconds
+
+
+def _iqr(x: np.ndarray) -> float:
+    q1, q3 = np.percentile(x, [25, 75])
+    return float(q3 - q1)
+
+
+def profile_steps(
+    model: Any,
+    batches: Callable[[], Iterator[Any]],
+    targets_of: Callable[[Any], Any],
+    *,
+    label: str,
+    batch_size: int,
+    n_steps: int = 50,
+    warmup: int = 5,
+    learning_rate: float = 5e-4,
+    seed: int = 0,
+    device: Any = None,
+) -> StepProfile:
+    """Time batching and jitted gradient steps of ``model`` separately.
+
+    Parameters
+    ----------
+    model
+        A ``hk.Transformed`` mapping a ``jraph.GraphsTuple`` to one prediction per graph.
+    batches
+        Zero-argument callable returning a fresh iterator of padded ``GraphsTuple`` batches
+        (e.g. ``lambda: batcher.epoch(shuffle=True)``); it is restarted when exhausted.
+    targets_of
+        Function ``batch -> (targets, graph_mask)`` returning the per-graph targets and the mask
+        of real (non-padding) graphs of a batch.
+    label
+        Name of the model in the returned profile.
+    batch_size
+        Graphs per batch (recorded only).
+    n_steps, warmup
+        Timed steps and untimed warm-up steps (the warm-up absorbs jit compilation for every
+        padding shape the batcher produces).
+    learning_rate
+        Adam learning rate of the timed steps (the value does not affect timing).
+    seed
+        PRNG seed of the parameter initialisation.
+    device
+        A ``jax.Device`` to run on (default: JAX's default device).
+
+    Returns
+    -------
+    StepProfile
+        Medians over ``n_steps`` samples. Batching time is the wall time of ``next(iterator)``;
+        step time is the wall time of the jitted update with ``jax.block_until_ready`` on the new
+        parameters, so asynchronous dispatch does not hide device time.
+    """
+    import contextlib
+
+    import jax
+
+    context = jax.default_device(device) if device is not None else contextlib.nullcontext()
+    with context:
+        return _profile_steps(model, batches, targets_of, label=label, batch_size=batch_size,
+                              n_steps=n_steps, warmup=warmup, learning_rate=learning_rate,
+                              seed=seed, device=device)
+
+
+def _profile_steps(model: Any, batches: Callable[[], Iterator[Any]],
+                   targets_of: Callable[[Any], Any], *, label: str, batch_size: int,
+                   n_steps: int, warmup: int, learning_rate: float, seed: int,
+                   device: Any) -> StepProfile:
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    iterator = batches()
+
+    def next_batch() -> Any:
+        nonlocal iterator
+        try:
+            return next(iterator)
+        except StopIteration:
+            iterator = batches()
+            return next(iterator)
+
+    first = next_batch()
+    params = model.init(jax.random.PRNGKey(seed), first)
+    n_parameters = int(sum(np.size(x) for x in jax.tree_util.tree_leaves(params)))
+    optimizer = optax.adam(learning_rate)
+    opt_state = optimizer.init(params)
+
+    def loss_fn(p: Any, graphs: Any, y: Any, mask: Any) -> Any:
+        pred = jnp.reshape(model.apply(p, graphs), (-1,))
+        err = jnp.where(mask, pred - y, 0.0)
+        return jnp.sum(err**2) / jnp.maximum(jnp.sum(mask), 1)
+
+    @jax.jit
+    def update(p: Any, state: Any, graphs: Any, y: Any, mask: Any) -> tuple[Any, Any, Any]:
+        loss, grads = jax.value_and_grad(loss_fn)(p, graphs, y, mask)
+        updates, state = optimizer.update(grads, state, p)
+        return optax.apply_updates(p, updates), state, loss
+
+    batch_times: list[float] = []
+    step_times: list[float] = []
+    for i in range(warmup + n_steps):
+        t0 = time.perf_counter()
+        graphs = next_batch()
+        t1 = time.perf_counter()
+        y, mask = targets_of(graphs)
+        t2 = time.perf_counter()
+        params, opt_state, loss = update(params, opt_state, graphs, y, mask)
+        jax.block_until_ready((params, loss))
+        t3 = time.perf_counter()
+        if i >= warmup:
+            batch_times.append(t1 - t0)
+            step_times.append(t3 - t2)
+    b, s = np.asarray(batch_times), np.asarray(step_times)
+    return StepProfile(model=label, device=device_name(device), batch_size=int(batch_size),
+                       batch_seconds=float(np.median(b)), step_seconds=float(np.median(s)),
+                       batch_iqr=_iqr(b), step_iqr=_iqr(s), n_samples=int(n_steps),
+                       n_parameters=n_parameters)
+
+
+def profile_models(
+    graphs: Any,
+    *,
+    batch_size: int = 32,
+    latent_size: int = 64,
+    mp_steps: int = 3,
+    n_steps: int = 50,
+    warmup: int = 5,
+    seed: int = 0,
+    n_species: int = 100,
+    also_cpu: bool = True,
+) -> list[StepProfile]:
+    """Profile SchNet and MPEU of the same width and depth on one dataset.
+
+    Parameters
+    ----------
+    graphs
+        A :class:`howbig.methods.graphs.GraphSet`; batches come from a shuffling
+        :class:`howbig.methods.graphs.PaddedBatcher` over it (the batching time is the time of that
+        batcher's ``next``).
+    batch_size, latent_size, mp_steps
+        The paper's SchNet setting by default: batch 32, latent 64, three interaction blocks.
+    n_steps, warmup, seed
+        See :func:`profile_steps`.
+    n_species
+        Embedding size (atomic numbers must be smaller).
+    also_cpu
+        When JAX's default device is an accelerator, profile both models on the CPU too (so
+        that :func:`gpu_cpu_ratio` has both sides).
+
+    Returns
+    -------
+    list of StepProfile
+        SchNet and MPEU on the default device, then (accelerator present and ``also_cpu``) the
+        same on the CPU.
+    """
+    import jraph
+
+    from howbig.methods.graphs import PaddedBatcher
+    from howbig.methods.models.mpeu import mpeu
+    from howbig.methods.models.schnet import schnet
+
+    batcher = PaddedBatcher(graphs, batch_size, seed=seed)
+
+    def targets_of(batch: Any) -> tuple[Any, Any]:
+        return batch.globals, jraph.get_graph_padding_mask(batch)
+
+    models = {"SchNet": schnet(latent_size=latent_size, interactions=mp_steps,
+                               n_species=n_species),
+              "MPEU": mpeu(latent_size=latent_size, mp_steps=mp_steps, n_species=n_species)}
+    import jax
+
+    devices: list[Any] = [None]
+    if also_cpu and jax.devices()[0].platform != "cpu":
+        devices.append(jax.devices("cpu")[0])
+    return [profile_steps(model, lambda: batcher.epoch(shuffle=True), targets_of, label=name,
+                          batch_size=batch_size, n_steps=n_steps, warmup=warmup, seed=seed,
+                          device=device)
+            for device in devices for name, model in models.items()]
+
+
+def gpu_cpu_ratio(profiles: list[StepProfile]) -> dict[str, float]:
+    """CPU time per step over accelerator time per step, per model, where both were measured."""
+    out = {}
+    for prof in profiles:
+        if prof.device.startswith("CPU"):
+            continue
+        cpu = [p for p in profiles if p.model == prof.model and p.device.startswith("CPU")]
+        if cpu:
+            out[prof.model] = cpu[0].seconds_per_step / prof.seconds_per_step
+    return out
+
+
+def timing_table(profiles: list[StepProfile]) -> pd.DataFrame:
+    """This machine's step times next to the paper's V100 and CPU-core figures (SchNet).
+
+    Returns one row per measured model plus the paper's two rows, with milliseconds per batch,
+    per gradient step and per training step, and the implied hours for the paper's 2,000,000
+    steps.
+    """
+    steps = paper_value("train_steps")
+    rows = []
+    for prof in profiles:
+        rows.append({"source": "this machine", "model": prof.model, "device": prof.device,
+                     "batch size": prof.batch_size, "parameters": prof.n_parameters,
+                     "batching (ms)": 1e3 * prof.batch_seconds,
+                     "gradient step (ms)": 1e3 * prof.step_seconds,
+                     "hours for 2e6 steps": steps * prof.seconds_per_step / 3600})
+    for dev, b, s in (("NVIDIA V100", "v100_batch_seconds", "v100_step_seconds"),
+                      ("one CPU core", "cpu_batch_seconds", "cpu_step_seconds")):
+        rows.append({"source": "paper", "model": "SchNet", "device": dev,
+                     "batch size": int(paper_value("batch_size")),
+                     "parameters": int(paper_value("schnet_parameters")),
+                     "batching (ms)": 1e3 * paper_value(b),
+                     "gradient step (ms)": 1e3 * paper_value(s),
+                     "hours for 2e6 steps": steps * (paper_value(b) + paper_value(s)) / 3600})
+    return pd.DataFrame(rows)
+
+
+def _paper_keys_used() -> list[str]:
+    """Paper keys this module reads (kept as a check that they exist)."""
+    keys = ["train_steps", "v100_batch_seconds", "v100_step_seconds", "cpu_batch_seconds",
+            "cpu_step_seconds", "nas_architectures", "usd_per_v100_hour", "nas_gpu_hours",
+            "nas_gpu_years", "nas_usd", "v100_hours_per_run", "cpu_hours_per_run"]
+    missing = [k for k in keys if k not in PAPER]
+    if missing:  # pragma: no cover - guards against edits of paper.py
+        raise KeyError(f"howbig.paper lacks {missing}")
+    return keys

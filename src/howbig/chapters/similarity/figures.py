@@ -1,0 +1,253 @@
+"""Figures of Chapter 3: fingerprint workflow (Fig. 3), similarity matrix (Fig. 4), pair explorer.
+
+Inputs are DOS arrays on a common energy grid (:func:`howbig.dft.hbn.load_results`) and
+fingerprints and similarities from :mod:`howbig.methods.fingerprints`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from string import ascii_lowercase
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+
+from howbig.methods.fingerprints import Fingerprint, FingerprintSet, overlap_image, tanimoto
+from howbig.style import COLORS, use_style
+
+__all__ = [
+    "block_letters",
+    "fingerprint_workflow_figure",
+    "pair_figure",
+    "similarity_explorer",
+    "similarity_matrix_figure",
+]
+
+_A, _B, _BOTH = COLORS["red"], COLORS["blue"], "#7B3294"  # red, blue, purple as in the paper
+
+
+def _draw_fingerprint(ax: Axes, fp: Fingerprint, color: str) -> None:
+    grid = fp.grid
+    x = grid.energies + grid.e_ref
+    y = np.arange(grid.n_pix + 1)
+    cmap = ListedColormap(["white", color])
+    ax.pcolormesh(x, y, fp.full().T.astype(int), cmap=cmap, vmin=0, vmax=1, rasterized=True)
+    ax.set_xlim(x[0], x[-1])
+    ax.set_ylabel("state pixel")
+    ax.grid(False)
+
+
+def _overlap_legend(ax: Axes) -> None:
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in (_A, _B, _BOTH)]
+    ax.legend(handles, ["only in 1", "only in 2", "in both"], loc="upper center",
+              bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=9)
+
+
+def _draw_overlap(ax: Axes, a: Fingerprint, b: Fingerprint) -> float:
+    grid = a.grid
+    x = grid.energies + grid.e_ref
+    cmap = ListedColormap(["white", _A, _B, _BOTH])
+    ax.pcolormesh(x, np.arange(grid.n_pix + 1), overlap_image(a, b).T, cmap=cmap, vmin=-0.5,
+                  vmax=3.5, rasterized=True)
+    ax.set_xlim(x[0], x[-1])
+    ax.grid(False)
+    return tanimoto(a, b)
+
+
+def fingerprint_workflow_figure(
+    energies: np.ndarray,
+    dos_a: np.ndarray,
+    dos_b: np.ndarray,
+    fp_a: Fingerprint,
+    fp_b: Fingerprint,
+    labels: tuple[str, str],
+) -> Figure:
+    """Fig. 3 analogue: two DOS (left) -> their fingerprints (middle) -> overlap with S (right).
+
+    Parameters
+    ----------
+    energies
+        Energy axis of the DOS, eV relative to the VBM.
+    dos_a, dos_b
+        The two spectra (states/eV per cell).
+    fp_a, fp_b
+        Their fingerprints.
+    labels
+        Legend text of the two calculations.
+    """
+    use_style()
+    fig = plt.figure(figsize=(12, 4.6), layout="constrained")
+    gs = fig.add_gridspec(2, 3, width_ratios=[1, 1, 1.1])
+    window = (fp_a.grid.energies[0] + fp_a.grid.e_ref, fp_a.grid.energies[-1] + fp_a.grid.e_ref)
+    sel = (energies >= window[0]) & (energies <= window[1])
+    for row, (dos, fp, color, label) in enumerate(
+        ((dos_a, fp_a, _A, labels[0]), (dos_b, fp_b, _B, labels[1]))
+    ):
+        ax = fig.add_subplot(gs[row, 0])
+        ax.fill_between(energies[sel], dos[sel], color=color, alpha=0.3, lw=0)
+        ax.plot(energies[sel], dos[sel], color=color, lw=1.2)
+        ax.set_title(label, fontsize=10)
+        ax.set_ylabel("DOS (states/eV)")
+        ax.set_xlim(*window)
+        axf = fig.add_subplot(gs[row, 1])
+        _draw_fingerprint(axf, fp, color)
+        if row == 1:
+            ax.set_xlabel("E - E$_{VBM}$ (eV)")
+            axf.set_xlabel("E - E$_{VBM}$ (eV)")
+        else:
+            ax.set_title(f"DOS\n{label}", fontsize=10)
+            axf.set_title("fingerprint", fontsize=10)
+    ax = fig.add_subplot(gs[:, 2])
+    s = _draw_overlap(ax, fp_a, fp_b)
+    ax.set_title(f"overlap: S = {s:.3f}", fontsize=11)
+    ax.set_xlabel("E - E$_{VBM}$ (eV)")
+    ax.set_ylabel("state pixel")
+    _overlap_legend(ax)
+    return fig
+
+
+def block_letters(n_blocks: int) -> list[str]:
+    """Letters a, b, c, ... for the diagonal blocks."""
+    return [ascii_lowercase[i % 26] for i in range(n_blocks)]
+
+
+def _boundaries(values: Sequence) -> list[int]:
+    vals = list(values)
+    return [i for i in range(1, len(vals)) if vals[i] != vals[i - 1]]
+
+
+def similarity_matrix_figure(
+    sim: np.ndarray,
+    meta: pd.DataFrame,
+    *,
+    block: Sequence[str],
+    group: str = "xc",
+) -> Figure:
+    """Fig. 4 analogue: sorted similarity matrix, block letters, N_k and N_b per index below.
+
+    Parameters
+    ----------
+    sim
+        Similarity matrix, rows and columns in the order of ``meta``.
+    meta
+        Metadata sorted for display, with columns ``xc``, ``n_kpoints``, ``n_basis``.
+    block
+        Block label per row (e.g. ``"LDA 2x2x1"``); dotted lines separate blocks and the diagonal
+        blocks get letters in order of appearance.
+    group
+        Column whose changes get solid lines (the functional).
+    """
+    use_style()
+    n = len(sim)
+    fig = plt.figure(figsize=(7.2, 8.4), layout="constrained")
+    gs = fig.add_gridspec(2, 2, height_ratios=[4.2, 1], width_ratios=[30, 1])
+    ax = fig.add_subplot(gs[0, 0])
+    im = ax.imshow(sim, vmin=0, vmax=1, cmap="viridis", origin="upper",
+                   extent=(-0.5, n - 0.5, n - 0.5, -0.5), interpolation="nearest")
+    ax.grid(False)
+    for b in _boundaries(block):
+        ax.axhline(b - 0.5, color="white", ls=":", lw=1.0)
+        ax.axvline(b - 0.5, color="white", ls=":", lw=1.0)
+    for b in _boundaries(meta[group]):
+        ax.axhline(b - 0.5, color="white", ls="-", lw=1.8)
+        ax.axvline(b - 0.5, color="white", ls="-", lw=1.8)
+    starts = [0, *_boundaries(block), n]
+    letters = block_letters(len(starts) - 1)
+    for letter, (s, e) in zip(letters, itertools.pairwise(starts), strict=True):
+        c = 0.5 * (s + e - 1)
+        ax.text(c, c, letter, ha="center", va="center", fontsize=13, fontweight="bold",
+                color="white", bbox={"boxstyle": "circle,pad=0.15", "fc": "black", "alpha": 0.5,
+                                     "lw": 0})
+    ax.set_ylabel("index i")
+    ax.set_title("DOS similarity S (sorted by xc, k-mesh, basis)", pad=24)
+    ax.tick_params(labelbottom=False)
+    xcs = list(dict.fromkeys(meta[group]))
+    for x in xcs:
+        idx = np.flatnonzero(meta[group].to_numpy() == x)
+        ax.text(idx.mean(), -1.2, str(x).upper(), ha="center", va="bottom", fontsize=11)
+    cax = fig.add_subplot(gs[0, 1])
+    fig.colorbar(im, cax=cax, label="S")
+    bx = fig.add_subplot(gs[1, 0], sharex=ax)
+    idx = np.arange(n)
+    bx.step(idx, meta["n_kpoints"], where="mid", color=COLORS["blue"], lw=1.8)
+    bx.set_ylabel("N$_{kpt}$", color=COLORS["blue"])
+    bx.set_xlabel("index i")
+    bx.set_xlim(-0.5, n - 0.5)
+    bx2 = bx.twinx()
+    bx2.step(idx, meta["n_basis"], where="mid", color=COLORS["orange"], lw=1.8)
+    bx2.set_ylabel("N$_b$", color=COLORS["orange"])
+    bx2.grid(False)
+    return fig
+
+
+def pair_figure(
+    energies: np.ndarray,
+    dos: np.ndarray,
+    fps: FingerprintSet,
+    meta: pd.DataFrame,
+    i: int,
+    j: int,
+) -> Figure:
+    """Two calculations side by side: both DOS on one axis and their fingerprint overlap.
+
+    Parameters
+    ----------
+    energies, dos
+        Energy axis (eV) and DOS per calculation (rows in the order of ``meta``).
+    fps
+        Fingerprints of the rows of ``dos``.
+    meta
+        Metadata with ``name`` (or ``xc``/``basis``/``kmesh``) columns.
+    i, j
+        Row indices of the two calculations.
+    """
+    use_style()
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained",
+                                 width_ratios=[1, 1.1])
+    window = (fps.grid.energies[0] + fps.grid.e_ref, fps.grid.energies[-1] + fps.grid.e_ref)
+    sel = (energies >= window[0]) & (energies <= window[1])
+    for k, color in ((i, _A), (j, _B)):
+        row = meta.iloc[k]
+        label = f"{row['xc'].upper()}, {row['basis']}, k {row['kmesh']} (N$_b$={row['n_basis']})"
+        ax.plot(energies[sel], dos[k, sel], color=color, lw=1.3, label=label)
+    ax.set_xlim(*window)
+    ax.set_xlabel("E - E$_{VBM}$ (eV)")
+    ax.set_ylabel("DOS (states/eV)")
+    ax.legend(loc="upper left", fontsize=9)
+    s = _draw_overlap(bx, fps[i], fps[j])
+    bx.set_title(f"fingerprint overlap: S = {s:.3f}")
+    bx.set_xlabel("E - E$_{VBM}$ (eV)")
+    bx.set_ylabel("state pixel")
+    _overlap_legend(bx)
+    return fig
+
+
+def similarity_explorer(
+    energies: np.ndarray, dos: np.ndarray, fps: FingerprintSet, meta: pd.DataFrame
+):  # -> ipywidgets.Widget
+    """Interactive :func:`pair_figure`: pick two calculations from drop-downs (Jupyter/Colab)."""
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    options = [(f"{k}: {r.xc.upper()} {r.basis} k{r.kmesh}", k) for k, r in
+               enumerate(meta.itertuples())]
+    first = widgets.Dropdown(options=options, value=0, description="calc 1")
+    second = widgets.Dropdown(options=options, value=len(options) - 1, description="calc 2")
+    out = widgets.Output()
+
+    def redraw(*_: object) -> None:
+        with out:
+            out.clear_output(wait=True)
+            fig = pair_figure(energies, dos, fps, meta, first.value, second.value)
+            display(fig)
+            plt.close(fig)
+
+    first.observe(redraw, names="value")
+    second.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox([first, second]), out])

@@ -1,0 +1,288 @@
+"""Chapter 2 experiment: train MPEU on database A, on B and on A+B; test each on A, B and A+B.
+
+This is the paper's Fig. 1 experiment. The splits are group splits on the composition-spacegroup
+key, shared by all databases (:func:`howbig.data.splits.assign_splits`), so no model is tested on
+a key that it saw in training in either database.
+
+The dataset statistics of the chapter (overlap, duplicates, energy distributions) live in
+:mod:`howbig.chapters.transferability.statistics`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import haiku as hk
+import numpy as np
+import pandas as pd
+
+from howbig.data.splits import assign_splits
+from howbig.methods.graphs import GraphSet, build_graphs
+from howbig.methods.training import TrainConfig, TrainResult, metrics, predict, train
+
+__all__ = [
+    "LOADERS",
+    "CrossDatabaseResult",
+    "DatabaseGraphs",
+    "cross_database_experiment",
+    "error_matrices",
+    "load_databases",
+    "prepare_graphs",
+    "subsample",
+    "train_config",
+]
+
+SPLITS = ("train", "validation", "test")
+
+#: Loader of each database the profiles can name (see ``howbig.profiles``, "transferability").
+LOADERS: dict[str, str] = {
+    "mp20_sample": "load_mp20_sample",   # quick: 847 MP structures (VASP-PBE)
+    "cmr_perovskites": "load_cmr_perovskites",  # quick: 7,572 CMR perovskites (GPAW)
+    "mp2018": "load_mp2018",   # full: MP-crystals-2018.6.1, 69,239 entries
+    "aflow": "load_aflow",     # full: AFLOW PAW_PBE entries via AFLUX
+}
+
+
+def load_databases(
+    spec: Mapping[str, str],
+    *,
+    max_entries: Mapping[str, int] | None = None,
+    seed: int = 0,
+) -> dict[str, pd.DataFrame]:
+    """Load the databases of a profile as common tables.
+
+    Parameters
+    ----------
+    spec
+        Display name -> loader name (a key of :data:`LOADERS`), e.g.
+        ``{"MP": "mp20_sample", "CMR": "cmr_perovskites"}``.
+    max_entries
+        Display name -> maximum number of entries (random subsample, see :func:`subsample`).
+    seed
+        Seed of the subsampling.
+    """
+    from howbig.data import sources
+
+    max_entries = dict(max_entries or {})
+    tables = {}
+    for name, loader in spec.items():
+        if loader not in LOADERS:
+            raise ValueError(f"unknown database loader {loader!r}; known: {sorted(LOADERS)}")
+        table = getattr(sources, LOADERS[loader])()
+        tables[name] = subsample(table, max_entries.get(name), seed=seed)
+    return tables
+
+
+def train_config(settings: Mapping, *, progress: bool = True) -> TrainConfig:
+    """The :class:`~howbig.methods.training.TrainConfig` described by a profile's settings."""
+    fields = ("learning_rate", "decay_rate", "decay_steps", "batch_size", "max_steps",
+              "eval_every", "patience", "seed")
+    return TrainConfig(**{f: settings[f] for f in fields}, progress=progress)
+
+
+def subsample(table: pd.DataFrame, n: int | None, *, seed: int = 0) -> pd.DataFrame:
+    """At most ``n`` random rows of ``table`` (all rows, in order, when ``n`` is None)."""
+    if n is None or n >= len(table):
+        return table.reset_index(drop=True)
+    rows = np.sort(np.random.default_rng(seed).choice(len(table), size=n, replace=False))
+    return table.iloc[rows].reset_index(drop=True)
+
+
+@dataclass
+class DatabaseGraphs:
+    """One database cut into train/validation/test graphs, with the rows they came from."""
+
+    name: str
+    graphs: dict[str, GraphSet]
+    rows: dict[str, pd.DataFrame]
+
+    def sizes(self) -> dict[str, int]:
+        """Entries per split."""
+        return {s: len(self.graphs[s]) for s in SPLITS}
+
+
+def prepare_graphs(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    target: str = "formation_energy_per_atom",
+    k: int = 12,
+    split_seed: int = 0,
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    progress: bool = True,
+    n_jobs: int = 1,
+) -> dict[str, DatabaseGraphs]:
+    """k-NN graphs of every database, split by composition-spacegroup key.
+
+    Parameters
+    ----------
+    tables
+        Common tables (need ``atoms``, ``key`` and ``target``), by database name.
+    target
+        Column used as the label.
+    k
+        Neighbours per atom.
+    split_seed, fractions
+        Passed to :func:`howbig.data.splits.assign_splits`; the same seed gives every key the
+        same split in every database.
+    progress
+        Show tqdm bars.
+    n_jobs
+        Processes for the neighbour search (:func:`howbig.methods.graphs.build_graphs`; ``-1``:
+        all).
+    """
+    out = {}
+    for name, table in tables.items():
+        table = table[np.isfinite(table[target].to_numpy(float))].reset_index(drop=True)
+        split = assign_splits(table, fractions, split_seed)
+        graphs = build_graphs(list(table["atoms"]), table[target].to_numpy(float), k=k,
+                              progress=progress, n_jobs=n_jobs)
+        sets, rows = {}, {}
+        for s in SPLITS:
+            idx = np.flatnonzero(split.to_numpy() == s)
+            sets[s] = graphs.subset(idx)
+            rows[s] = table.iloc[idx].drop(columns=["atoms"]).reset_index(drop=True)
+        out[name] = DatabaseGraphs(name, sets, rows)
+    return out
+
+
+@dataclass
+class CrossDatabaseResult:
+    """Outcome of :func:`cross_database_experiment`.
+
+    Attributes
+    ----------
+    predictions
+        One row per (model, test entry): ``trained_on``, ``evaluated_on``, ``id``, ``key``,
+        ``target`` and ``prediction`` (eV/atom).
+    mae, bias, rmse
+        Matrices (meV/atom) indexed by the training set, columns = test set (each database and
+        ``combined``, the union of the test sets); ``bias`` is the mean of prediction - target.
+    results
+        The :class:`~howbig.methods.training.TrainResult` of each model.
+    sizes
+        Entries per database and split.
+    """
+
+    predictions: pd.DataFrame
+    mae: pd.DataFrame
+    rmse: pd.DataFrame
+    bias: pd.DataFrame
+    results: dict[str, TrainResult] = field(repr=False)
+    sizes: pd.DataFrame = field(repr=False)
+
+    @property
+    def names(self) -> list[str]:
+        """The single databases (the training sets except the combination)."""
+        return [c for c in self.mae.columns if c != "combined"]
+
+    def diagonal(self) -> pd.Series:
+        """In-database MAE (meV/atom): model trained on X, tested on X."""
+        return pd.Series({n: self.mae.loc[n, n] for n in self.names})
+
+    def off_diagonal(self) -> pd.Series:
+        """Cross-database MAE (meV/atom): trained on X, tested on another single database Y."""
+        return pd.Series({f"{a} -> {b}": self.mae.loc[a, b]
+                          for a in self.names for b in self.names if a != b})
+
+    def cross_factor(self) -> float:
+        """Mean cross-database MAE over mean in-database MAE."""
+        return float(self.off_diagonal().mean() / self.diagonal().mean())
+
+    def debiased_mae(self) -> pd.DataFrame:
+        """MAE (meV/atom) after subtracting each cell's mean signed error.
+
+        What remains of a cross-database error once a constant shift (e.g. a different energy
+        reference) is removed: the part due to sampling and to the model.
+        """
+        rows = {}
+        for (trained, tested), part in self._cells():
+            err = part["prediction"] - part["target"]
+            rows.setdefault(trained, {})[tested] = 1000 * float(np.mean(np.abs(err - err.mean())))
+        return pd.DataFrame(rows).T.loc[self.mae.index, self.mae.columns]
+
+    def _cells(self):
+        p = self.predictions
+        for trained in self.mae.index:
+            for tested in self.mae.columns:
+                sel = p["trained_on"] == trained
+                if tested != "combined":
+                    sel &= p["evaluated_on"] == tested
+                yield (trained, tested), p[sel]
+
+
+def error_matrices(
+    predictions: pd.DataFrame, trained: list[str], tested: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """MAE, RMSE and mean signed error (meV/atom) per (training set, test set).
+
+    ``predictions`` has columns ``trained_on``, ``evaluated_on``, ``target`` and ``prediction``
+    (eV/atom); the extra column ``combined`` pools the test sets of ``tested``.
+    """
+    columns = [*tested, "combined"]
+    mae = pd.DataFrame(index=trained, columns=columns, dtype=float)
+    rmse, bias = mae.copy(), mae.copy()
+    for trained_on in trained:
+        for test in columns:
+            sel = predictions["trained_on"] == trained_on
+            sel &= (predictions["evaluated_on"] == test) if test != "combined" else (
+                predictions["evaluated_on"].isin(tested))
+            part = predictions[sel]
+            m = metrics(part["target"].to_numpy(), part["prediction"].to_numpy())
+            mae.loc[trained_on, test] = 1000 * m["mae"]
+            rmse.loc[trained_on, test] = 1000 * m["rmse"]
+            bias.loc[trained_on, test] = 1000 * float(np.mean(part["prediction"] - part["target"]))
+    return mae, rmse, bias
+
+
+def cross_database_experiment(
+    data: Mapping[str, DatabaseGraphs],
+    model: hk.Transformed,
+    config: TrainConfig,
+    *,
+    combined_name: str | None = None,
+) -> CrossDatabaseResult:
+    """Train one model per database and one on all of them; test each on every test set.
+
+    Parameters
+    ----------
+    data
+        Output of :func:`prepare_graphs` (two or more databases).
+    model
+        The architecture (e.g. :func:`howbig.methods.models.mpeu.mpeu`), shared by all runs.
+    config
+        Training hyperparameters (the same for every run, as in the paper: no re-tuning).
+    combined_name
+        Label of the combined training set (default ``"A+B"`` style: names joined by ``+``).
+
+    Returns
+    -------
+    CrossDatabaseResult
+    """
+    names = list(data)
+    combined_name = combined_name or "+".join(names)
+    training_sets = {n: (data[n].graphs["train"], data[n].graphs["validation"]) for n in names}
+    training_sets[combined_name] = (
+        GraphSet.concatenate([data[n].graphs["train"] for n in names]),
+        GraphSet.concatenate([data[n].graphs["validation"] for n in names]),
+    )
+    results, frames = {}, []
+    for trained_on, (tr, va) in training_sets.items():
+        result = train(model, tr, va, config)
+        results[trained_on] = result
+        for tested in names:
+            test = data[tested].graphs["test"]
+            rows = data[tested].rows["test"]
+            frames.append(pd.DataFrame({
+                "trained_on": trained_on,
+                "evaluated_on": tested,
+                "id": rows["id"].to_numpy(),
+                "key": rows["key"].to_numpy(),
+                "target": test.targets.astype(float),
+                "prediction": predict(model, result, test, batch_size=config.batch_size),
+            }))
+    predictions = pd.concat(frames, ignore_index=True)
+    mae, rmse, bias = error_matrices(predictions, list(training_sets), names)
+    sizes = pd.DataFrame({n: data[n].sizes() for n in names}).T
+    sizes.index.name = "database"
+    return CrossDatabaseResult(predictions, mae, rmse, bias, results, sizes)
