@@ -1,4 +1,4 @@
-"""Percentile bootstrap of a statistic over resampled observations (one implementation for the book).
+"""Percentile bootstrap of a statistic over resampled observations (one implementation).
 
 For observations :math:`x_1..x_n` and a statistic :math:`T`, draw ``n_boot`` resamples with
 replacement, evaluate :math:`T` on each and report the ``(1-c)/2`` and ``(1+c)/2`` percentiles.
