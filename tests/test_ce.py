@@ -1,5 +1,5 @@
-"""Tests of howbig.chapters.cluster_expansion.experiment: feature counts, planted OMP models,
-icet cluster-vector properties."""
+"""Tests of howbig.methods.cluster_expansion: feature counts, planted OMP models, nested CV,
+icet cluster-vector properties; and the chapter's fold comparison."""
 
 from __future__ import annotations
 
@@ -11,7 +11,12 @@ import pandas as pd
 import pytest
 from ase.spacegroup import crystal
 
-from howbig.chapters.cluster_expansion import experiment as ce
+from howbig.chapters.cluster_expansion.experiment import (
+    FeatureSpacePath,
+    compare_folds,
+    feature_space_paths,
+)
+from howbig.methods import cluster_expansion as ce
 
 # --------------------------------------------------------------------------------------------
 # polynomial features
@@ -108,6 +113,52 @@ def test_omp_cv_path_planted_and_rank_limited():
     assert np.all(np.isnan(path.fit_rmse[path.n_steps:]))
     assert path.cv_rmse[1] < 1e-9 and path.best("cv") <= 3
     assert path.cv_rmse[0] > 0.1
+
+
+def test_cv_fold_rmse_pools_to_cv_rmse():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(60, 8))
+    y = x[:, 1] - 0.5 * x[:, 4] + 0.1 * rng.normal(size=60)
+    path = ce.omp_cv_path(x, y, max_features=6, n_splits=4, seed=0)
+    assert path.fold_rmse.shape == (4, 6)
+    # equal fold sizes (60 / 4): the pooled RMSE is the root of the mean squared fold RMSE
+    np.testing.assert_allclose(np.sqrt((path.fold_rmse ** 2).mean(axis=0)), path.cv_rmse)
+
+
+def test_nested_cv_is_not_below_the_optimistic_minimum_on_noise():
+    # pure noise: the minimum over sizes of the CV curve is biased low, the nested estimate is
+    # an honest held-out error, which on noise cannot beat predicting the mean by much
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 40))
+    y = rng.normal(size=80)
+    path = ce.omp_cv_path(x, y, max_features=20, n_splits=5, seed=0)
+    nested = ce.omp_nested_cv(x, y, max_features=20, n_splits=5, inner_splits=4, seed=0)
+    assert nested.rmse >= np.nanmin(path.cv_rmse) - 1e-12
+    assert nested.fold_rmse.shape == (5,) and nested.spread > 0
+    assert np.all((nested.chosen_sizes >= 1) & (nested.chosen_sizes <= 20))
+
+
+def test_nested_cv_recovers_planted_model():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(100, 12))
+    y = 2 * x[:, 3] - x[:, 7] + 1.0
+    nested = ce.omp_nested_cv(x, y, max_features=6, n_splits=5, inner_splits=4, seed=0)
+    assert nested.rmse < 1e-9
+    assert np.all(nested.chosen_sizes >= 2)
+
+
+def test_compare_folds_words():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(90, 5))
+    y = x[:, 0] * x[:, 1] + 0.05 * rng.normal(size=90)
+    spaces = feature_space_paths({"p": x}, y, [("p", 1), ("p", 2)], max_features=10,
+                                 n_splits=5, inner_splits=3, seed=0)
+    linear, quadratic = spaces[("p", 1)], spaces[("p", 2)]
+    assert isinstance(linear, FeatureSpacePath) and linear.label == "standard CE"
+    better = compare_folds(quadratic, linear)
+    assert better.word == "lower than" and better.n == 5
+    assert compare_folds(linear, quadratic).word == "higher than"
+    assert compare_folds(linear, linear).word == "indistinguishable from"
 
 
 def test_plateau_size_known_answer():

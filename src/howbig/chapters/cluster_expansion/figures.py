@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from howbig.chapters.cluster_expansion.experiment import FeatureSpace
+from howbig.chapters.cluster_expansion.experiment import FeatureSpacePath
 from howbig.style import COLORS, use_style
 
 __all__ = ["DEGREE_COLORS", "error_curves", "fig5", "fit_vs_cv"]
@@ -19,7 +19,7 @@ DEGREE_COLORS = {1: COLORS["blue"], 2: COLORS["orange"], 3: COLORS["red"]}
 _POOL_TITLE = {"small": "small pool", "large": "large pool"}
 
 
-def error_curves(ax: Axes, spaces: Sequence[FeatureSpace], *, which: str = "fit",
+def error_curves(ax: Axes, spaces: Sequence[FeatureSpacePath], *, which: str = "fit",
                  rank: int | None = None, style: str = "-") -> None:
     """RMSE (meV) against the number of features for ``spaces`` on ``ax``.
 
@@ -53,7 +53,7 @@ def _log_axis(ax: Axes) -> None:
     ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
 
 
-def _parity(ax: Axes, y: np.ndarray, models: Sequence[tuple[FeatureSpace, int | None]]) -> None:
+def _parity(ax: Axes, y: np.ndarray, models: Sequence[tuple[FeatureSpacePath, int | None]]) -> None:
     lo, hi = float(np.min(y)), float(np.max(y))
     pad = 0.05 * (hi - lo)
     ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color=COLORS["grey"], lw=1)
@@ -74,7 +74,7 @@ def _parity(ax: Axes, y: np.ndarray, models: Sequence[tuple[FeatureSpace, int | 
 
 
 def fig5(
-    spaces: dict[tuple[str, int], FeatureSpace],
+    spaces: dict[tuple[str, int], FeatureSpacePath],
     y: np.ndarray,
     *,
     ranks: dict[str, int] | None = None,
@@ -85,7 +85,7 @@ def fig5(
     Parameters
     ----------
     spaces
-        ``{(pool, degree): FeatureSpace}`` fitted on the targets ``y``.
+        ``{(pool, degree): FeatureSpacePath}`` fitted on the targets ``y``.
     y
         Targets (eV).
     ranks
@@ -111,7 +111,7 @@ def fig5(
 
 
 def fit_vs_cv(
-    runs: dict[str, dict[tuple[str, int], FeatureSpace]],
+    runs: dict[str, dict[tuple[str, int], FeatureSpacePath]],
     *,
     ranks: dict[str, int] | None = None,
 ) -> Figure:
@@ -120,7 +120,7 @@ def fit_vs_cv(
     Parameters
     ----------
     runs
-        ``{dataset label: {(pool, degree): FeatureSpace}}``, e.g. the 235-configuration subset
+        ``{dataset label: {(pool, degree): FeatureSpacePath}}``, e.g. the 235-configuration subset
         and all configurations.
     ranks
         Rank of each pool's correlations (dotted line).
