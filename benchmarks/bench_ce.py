@@ -15,8 +15,8 @@ import time
 import numpy as np
 
 from howbig.chapters.cluster_expansion.experiment import cached_cluster_vectors
-from howbig.methods import cluster_expansion as ce
 from howbig.data.sources.gesn2n4 import load_gesn2n4
+from howbig.methods import cluster_expansion as ce
 
 SMALL, LARGE, CHECK = (9.0, 5.5), (10.0, 8.5, 6.0), (10.0, 8.5)
 
