@@ -33,9 +33,12 @@ __all__ = [
     "FeatureSpacePath",
     "FoldComparison",
     "agpd_baseline",
+    "best_nested",
     "cached_cluster_vectors",
     "compare_folds",
+    "cv_summary",
     "feature_space_paths",
+    "fit_paths_over_subsets",
 ]
 
 
@@ -258,3 +261,60 @@ def agpd_baseline(cutoffs: Sequence[float] = (13.5, 6.0, 5.5), *, n_splits: int 
         cv_rmse=1000 * float(np.nanmin(path.cv_rmse)),
         cv_fold_spread=1000 * float(np.std(path.fold_rmse[:, best - 1], ddof=1)),
         best_size=best, fit_rmse=1000 * float(path.fit_rmse[best - 1]), nested=nested)
+
+
+def fit_paths_over_subsets(
+    pools: dict[str, np.ndarray],
+    y: np.ndarray,
+    spaces: Sequence[tuple[str, int]],
+    *,
+    size: int,
+    seeds: Sequence[int],
+    max_features: int = 200,
+) -> dict[tuple[str, int], list[OMPPath]]:
+    """Fit-only OMP paths of every space on random subsets of ``size`` rows, one per seed.
+
+    The spread of a fit statistic (a plateau size, an RMSE) over these subsets is its
+    uncertainty from the choice of the paper-sized sample.
+    """
+    from howbig.methods.cluster_expansion import omp_path
+
+    out: dict[tuple[str, int], list[OMPPath]] = {key: [] for key in spaces}
+    for seed in seeds:
+        rows = np.sort(np.random.default_rng(seed).choice(len(y), size=size, replace=False))
+        for pool, degree in spaces:
+            _, matrix = PolynomialFeatures(pools[pool][rows], degree).distinct()
+            out[(pool, degree)].append(omp_path(matrix, y[rows], max_features=max_features))
+    return out
+
+
+def cv_summary(runs: dict[str, dict[tuple[str, int], FeatureSpacePath]]) -> pd.DataFrame:
+    """One row per (data, pool, degree): fit, optimistic CV minimum and nested CV (meV).
+
+    ``min CV`` is the lowest pooled CV RMSE over sizes (biased low: the size was chosen on the
+    same folds); ``nested CV`` is :class:`NestedCV` ``rmse`` with the standard deviation over
+    the outer folds, and the range of sizes the inner CV chose.
+    """
+    rows = []
+    for label, run in runs.items():
+        for (pool, degree), s in run.items():
+            row = {"data": label, "pool": pool, "degree d": degree,
+                   "best fit RMSE (meV)": 1000 * np.nanmin(s.path.fit_rmse),
+                   "min CV RMSE (meV)": 1000 * np.nanmin(s.path.cv_rmse),
+                   "size at min CV": s.path.best("cv")}
+            if s.nested is not None:
+                sizes = s.nested.chosen_sizes
+                row["nested CV RMSE (meV)"] = 1000 * s.nested.rmse
+                row["fold std (meV)"] = 1000 * s.nested.spread
+                row["sizes chosen"] = f"{sizes.min()}-{sizes.max()}"
+            rows.append(row)
+    return pd.DataFrame(rows).set_index(["data", "pool", "degree d"])
+
+
+def best_nested(run: dict[tuple[str, int], FeatureSpacePath],
+                pool: str | None = None) -> FeatureSpacePath:
+    """The feature space (of ``pool``, or of all pools) with the lowest nested CV RMSE."""
+    members = [s for (p, _), s in run.items() if (pool is None or p == pool) and s.nested]
+    if not members:
+        raise ValueError("no feature space with a nested CV")
+    return min(members, key=lambda s: s.nested.rmse)  # type: ignore[union-attr]
