@@ -42,6 +42,8 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "subset_seed": 0,
             "max_features": 200,
             "n_splits": 5,
+            "inner_splits": 5,  # inner CV of the nested CV that chooses the model size
+            "spread_seeds": (1, 2, 3),  # other paper-sized subsets: spread of fit statistics
             "cv_seed": 0,
             "small_cutoffs": (9.0, 5.5),  # 27 clusters: 2 points, 17 pairs, 8 triplets
             "large_cutoffs": (10.0, 8.5, 6.0),  # 178: 2 points, 22 pairs, 132 triplets, 22 quads
@@ -115,6 +117,8 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "subset_seed": 0,
             "max_features": 200,
             "n_splits": 10,
+            "inner_splits": 5,
+            "spread_seeds": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10),
             "cv_seed": 0,
             "small_cutoffs": (9.0, 5.5),  # 27 clusters: 2 points, 17 pairs, 8 triplets
             "large_cutoffs": (10.0, 8.5, 6.0),  # 178: 2 points, 22 pairs, 132 triplets, 22 quads

@@ -152,5 +152,8 @@ def fit_vs_cv(
                             1000 * member.nested.rmse, yerr=1000 * member.nested.spread,
                             fmt="D", color=color, ms=6, mec="black", capsize=3)
         ax.set_title(f"{label}: {_POOL_TITLE[pool]} (p = {members[0].p})", fontsize=11)
-        ax.legend(fontsize=8.5, loc="upper right", ncol=2)
+    # one legend for all panels, below them (the panel with most spaces has every entry)
+    richest = max(axes[:, 0], key=lambda ax: len(ax.get_legend_handles_labels()[0]))
+    fig.legend(*richest.get_legend_handles_labels(), loc="outside lower center", ncol=2,
+               fontsize=9)
     return fig
