@@ -34,6 +34,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
         "similarity": {
             # h-BN DOS computed by the project (PySCF, committed); NOMAD FHI-aims data: full only
             "nomad": False,
+            "nomad_max_entries": None,  # NOMAD entries to read when "nomad" is on (None: all)
             "group_threshold": 0.8,   # minimal Tanimoto S inside a group (complete linkage)
             "thresholds_scan": (0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
         },
@@ -109,6 +110,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
         },
         "similarity": {
             "nomad": True,            # also the paper's FHI-aims h-BN entries via the NOMAD API
+            "nomad_max_entries": None,
             "group_threshold": 0.8,
             "thresholds_scan": (0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
         },
