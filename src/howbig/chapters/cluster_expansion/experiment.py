@@ -133,12 +133,6 @@ class FeatureSpacePath:
         """Legend label."""
         return "standard CE" if self.degree == 1 else f"nonlinear CE, d = {self.degree}"
 
-    @property
-    def best_cv_fold_spread(self) -> float:
-        """Standard deviation over folds of the CV RMSE at the best CV size."""
-        k = self.path.best("cv")
-        return float(np.std(self.path.fold_rmse[:, k - 1], ddof=1))
-
 
 def feature_space_paths(
     pools: dict[str, np.ndarray],

@@ -172,15 +172,17 @@ def paper_comparison(study: SimilarityStudy, *, n_boot: int = 1000, seed: int = 
         part = meta[meta["xc"] == xc]
         kmeshes = list(dict.fromkeys(part.sort_values("n_kpoints", kind="stable")["kmesh"]))
         lo, hi = f"{xu} {kmeshes[0]}", f"{xu} {kmeshes[-1]}"
+        if lo == hi:
+            lo = hi = f"{xu} {kmeshes[0]} (the only k-mesh)"
         mid = f"{xu} {kmeshes[-2]}" if len(kmeshes) >= 3 else None
         add(f"{xc}_lowk_within", text.get("lowk_within", ""), f"mean S within {lo}",
-            _block_values(study, lo, lo))
+            _block_values(study, lo, lo) if len(kmeshes) > 1 else empty)
         add(f"{xc}_lowk_vs_highk", text.get("lowk_vs_highk", ""), f"mean S {lo} vs {hi}",
             _block_values(study, lo, hi) if lo != hi else empty)
         add(f"{xc}_midk_vs_highk", text.get("midk_vs_highk", ""),
             f"mean S {mid or 'medium k'} vs {hi}", _block_values(study, mid, hi) if mid else empty)
         add(f"{xc}_highk_within", text.get("highk_within", ""), f"mean S within {hi}",
-            _block_values(study, hi, hi))
+            _block_values(study, hi, hi) if len(kmeshes) > 1 else empty)
         members = part.index.to_numpy()
         only_k = _pair_values(sim, meta, members, same=("basis",), differ=("kmesh",))
         only_b = _pair_values(sim, meta, members, same=("kmesh",), differ=("basis",))
@@ -216,31 +218,32 @@ def nomad_study_meta(meta: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def nomad_summary(study: SimilarityStudy, comparison: pd.DataFrame, attrs: dict) -> str:
-    """One paragraph on the NOMAD run: what was read, and the block statistics it allows.
+def nomad_summary(study: SimilarityStudy, comparison: pd.DataFrame, attrs: dict
+                  ) -> tuple[str, str]:
+    """Two texts on the NOMAD run: what was read (one sentence), and its block statistics.
 
     Every number comes from ``comparison`` (:func:`paper_comparison`); quantities without pairs
     are named as not available rather than left out.
     """
     meta = study.meta
-    blocks = meta["block"].nunique()
-    text = (f"read {len(meta)} entries with a DOS from {attrs.get('source', 'NOMAD')} "
-            f"({attrs.get('skipped', 0)} without a DOS skipped), {blocks} blocks of functional "
-            f"and k-mesh.")
+    status = (f"read: {len(meta)} entries with a DOS from {attrs.get('source', 'NOMAD')} "
+              f"({attrs.get('skipped', 0)} without a DOS skipped), "
+              f"{meta['block'].nunique()} blocks of functional and k-mesh.")
     have = comparison[comparison["n"] > 0]
     missing = comparison[comparison["n"] == 0]
+    text = ""
     if len(have):
-        parts = [f"{q}: {v:.2f} ± {u:.2f} ({n} pairs)" for q, v, u, n in
+        parts = [f"{q}: {v:.2f} ± {u:.2f} (n = {n} pairs)" for q, v, u, n in
                  zip(have["quantity"], have["value"], have["uncertainty"], have["n"],
                      strict=True)]
-        text += " Block statistics: " + "; ".join(parts) + "."
+        text += "Block statistics on these data: " + "; ".join(parts) + "."
     if len(missing):
-        text += (f" Not available in these data ({len(missing)} quantities): "
-                 + "; ".join(missing["quantity"]) + ".")
+        text += (f" Not available in these data ({len(missing)} of {len(comparison)}"
+                 " quantities): " + "; ".join(dict.fromkeys(missing["quantity"])) + ".")
     if not meta["n_basis"].notna().any():
         text += (" The archive does not give the size of FHI-aims' basis, so comparisons"
                  " across basis sets (blocks e, h, i, m, n) cannot be made here.")
-    return text
+    return status, text.strip()
 
 
 def data_statistics(meta: pd.DataFrame) -> list[tuple[str, float, str]]:
