@@ -329,3 +329,56 @@ def test_gesn2n4_loader_and_cell_points(shared_mirror):
     np.testing.assert_allclose(1 - rows[:, 2] / 8, table["inversion"].to_numpy())
     hse = load_hse_gaps()
     assert hse.index.isin(table["structure"]).all() and (hse > 0).all()
+
+
+# --------------------------------------------------------------------------------------------
+# the chapter's statistics: numbers and computed comparison words
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def synthetic_runs():
+    """Two pools on synthetic data where a product of two small-pool features is the target."""
+    rng = np.random.default_rng(7)
+    small = rng.normal(size=(120, 4))
+    large = np.column_stack([small, rng.normal(size=(120, 8))])
+    y = 0.05 * small[:, 0] * small[:, 1] + 0.01 * small[:, 2] + 0.002 * rng.normal(size=120)
+    spaces = [("small", 1), ("small", 2), ("small", 3), ("large", 1), ("large", 2)]
+    run = feature_space_paths({"small": small, "large": large}, y, spaces, max_features=15,
+                              n_splits=4, inner_splits=3, seed=0)
+    return {"small": small, "large": large}, y, spaces, run
+
+
+def test_cv_statistics_words_follow_the_numbers(synthetic_runs):
+    from howbig.chapters.cluster_expansion.statistics import cv_statistics
+
+    _, _, _, run = synthetic_runs
+    stats = {s.key: s for s in cv_statistics([("t", run)], n_splits=4)}
+    # the product term is in the nonlinear small-pool spaces only: they must predict better
+    assert stats["ce_head_word_t"].value == "lower than"
+    assert stats["ce_head_diff_t"].value < 0 and stats["ce_head_diff_t"].n == 4
+    assert stats["ce_gain_word_t"].value == "lower than"
+    assert stats["ce_cv_t_small_d2"].kind == "analogue"
+    assert stats["ce_cv_t_small_d2"].uncertainty == pytest.approx(
+        1000 * run[("small", 2)].nested.spread)
+    assert stats["ce_best_t_small"].value.startswith("nonlinear CE")
+    kwargs = stats["ce_cv_t_small_d2"].record_kwargs()
+    assert "data" not in kwargs and kwargs["unit"] == "meV"
+
+
+def test_fit_statistics_uncertainty_is_spread_over_subsets(synthetic_runs):
+    from howbig.chapters.cluster_expansion.experiment import fit_paths_over_subsets
+    from howbig.chapters.cluster_expansion.statistics import fit_statistics
+
+    pools, y, spaces, run = synthetic_runs
+    others = fit_paths_over_subsets(pools, y, spaces, size=80, seeds=(1, 2, 3), max_features=15)
+    assert all(len(paths) == 3 for paths in others.values())
+    stats = {s.key: s for s in fit_statistics(run, others, plateau=0.95, k_cmp=10,
+                                              max_features=15, reason="synthetic")}
+    plateaus = [ce.plateau_size(p.fit_rmse, 0.95) for p in others[("small", 3)]]
+    assert stats["ce_plateau_d3"].uncertainty == pytest.approx(np.std(plateaus, ddof=1))
+    assert stats["ce_plateau_d3"].n == 3 and stats["ce_plateau_d3"].kind == "analogue"
+    assert stats["ce_nonlinear_fit_word"].value in ("below", "not below")
+    assert stats["ce_insample_word"].value == (
+        "below" if stats["ce_d3_kcmp_rmse"].value < stats["ce_std_large_best_rmse"].value
+        else "above")
