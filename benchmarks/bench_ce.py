@@ -14,8 +14,9 @@ import time
 
 import numpy as np
 
-from howbig.chapters.cluster_expansion import experiment as ce
+from howbig.chapters.cluster_expansion.experiment import cached_cluster_vectors
 from howbig.data.sources.gesn2n4 import load_gesn2n4
+from howbig.methods import cluster_expansion as ce
 
 SMALL, LARGE, CHECK = (9.0, 5.5), (10.0, 8.5, 6.0), (10.0, 8.5)
 
@@ -36,7 +37,7 @@ def main() -> int:
         ce.cluster_vectors(cs, sample)
         per = (time.perf_counter() - t0) / len(sample)
         print(f"ce_cluster_vector_{name}: {1000 * per:.2f} ms/configuration")
-        pools[name] = ce.cached_cluster_vectors(ref, cutoffs, structures)[0][:, 1:]
+        pools[name] = cached_cluster_vectors(ref, cutoffs, structures)[0][:, 1:]
     cs = ce.spinel_cluster_space(ref, CHECK)
     t0 = time.perf_counter()
     ce.ge_cluster_counts(cs, sample)
@@ -52,6 +53,9 @@ def main() -> int:
     t0 = time.perf_counter()
     ce.omp_cv_path(features, y, max_features=200, n_splits=5, seed=0)
     print(f"ce_omp_cv_path_200_5fold: {time.perf_counter() - t0:.2f} s")
+    t0 = time.perf_counter()
+    ce.omp_nested_cv(features, y, max_features=200, n_splits=5, inner_splits=5, seed=0)
+    print(f"ce_omp_nested_cv_200_5x5fold: {time.perf_counter() - t0:.2f} s")
     rng = np.random.default_rng(0)
     big = ce.PolynomialFeatures(rng.normal(size=(1000, 178)), 2)
     t0 = time.perf_counter()

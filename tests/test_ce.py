@@ -1,5 +1,5 @@
-"""Tests of howbig.chapters.cluster_expansion.experiment: feature counts, planted OMP models,
-icet cluster-vector properties."""
+"""Tests of howbig.methods.cluster_expansion: feature counts, planted OMP models, nested CV,
+icet cluster-vector properties; and the chapter's fold comparison."""
 
 from __future__ import annotations
 
@@ -11,7 +11,12 @@ import pandas as pd
 import pytest
 from ase.spacegroup import crystal
 
-from howbig.chapters.cluster_expansion import experiment as ce
+from howbig.chapters.cluster_expansion.experiment import (
+    FeatureSpacePath,
+    compare_folds,
+    feature_space_paths,
+)
+from howbig.methods import cluster_expansion as ce
 
 # --------------------------------------------------------------------------------------------
 # polynomial features
@@ -108,6 +113,52 @@ def test_omp_cv_path_planted_and_rank_limited():
     assert np.all(np.isnan(path.fit_rmse[path.n_steps:]))
     assert path.cv_rmse[1] < 1e-9 and path.best("cv") <= 3
     assert path.cv_rmse[0] > 0.1
+
+
+def test_cv_fold_rmse_pools_to_cv_rmse():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(60, 8))
+    y = x[:, 1] - 0.5 * x[:, 4] + 0.1 * rng.normal(size=60)
+    path = ce.omp_cv_path(x, y, max_features=6, n_splits=4, seed=0)
+    assert path.fold_rmse.shape == (4, 6)
+    # equal fold sizes (60 / 4): the pooled RMSE is the root of the mean squared fold RMSE
+    np.testing.assert_allclose(np.sqrt((path.fold_rmse ** 2).mean(axis=0)), path.cv_rmse)
+
+
+def test_nested_cv_is_not_below_the_optimistic_minimum_on_noise():
+    # pure noise: the minimum over sizes of the CV curve is biased low, the nested estimate is
+    # an honest held-out error, which on noise cannot beat predicting the mean by much
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 40))
+    y = rng.normal(size=80)
+    path = ce.omp_cv_path(x, y, max_features=20, n_splits=5, seed=0)
+    nested = ce.omp_nested_cv(x, y, max_features=20, n_splits=5, inner_splits=4, seed=0)
+    assert nested.rmse >= np.nanmin(path.cv_rmse) - 1e-12
+    assert nested.fold_rmse.shape == (5,) and nested.spread > 0
+    assert np.all((nested.chosen_sizes >= 1) & (nested.chosen_sizes <= 20))
+
+
+def test_nested_cv_recovers_planted_model():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(100, 12))
+    y = 2 * x[:, 3] - x[:, 7] + 1.0
+    nested = ce.omp_nested_cv(x, y, max_features=6, n_splits=5, inner_splits=4, seed=0)
+    assert nested.rmse < 1e-9
+    assert np.all(nested.chosen_sizes >= 2)
+
+
+def test_compare_folds_words():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(90, 5))
+    y = x[:, 0] * x[:, 1] + 0.05 * rng.normal(size=90)
+    spaces = feature_space_paths({"p": x}, y, [("p", 1), ("p", 2)], max_features=10,
+                                 n_splits=5, inner_splits=3, seed=0)
+    linear, quadratic = spaces[("p", 1)], spaces[("p", 2)]
+    assert isinstance(linear, FeatureSpacePath) and linear.label == "standard CE"
+    better = compare_folds(quadratic, linear)
+    assert better.word == "lower than" and better.n == 5
+    assert compare_folds(linear, quadratic).word == "higher than"
+    assert compare_folds(linear, linear).word == "indistinguishable from"
 
 
 def test_plateau_size_known_answer():
@@ -278,3 +329,56 @@ def test_gesn2n4_loader_and_cell_points(shared_mirror):
     np.testing.assert_allclose(1 - rows[:, 2] / 8, table["inversion"].to_numpy())
     hse = load_hse_gaps()
     assert hse.index.isin(table["structure"]).all() and (hse > 0).all()
+
+
+# --------------------------------------------------------------------------------------------
+# the chapter's statistics: numbers and computed comparison words
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def synthetic_runs():
+    """Two pools on synthetic data where a product of two small-pool features is the target."""
+    rng = np.random.default_rng(7)
+    small = rng.normal(size=(120, 4))
+    large = np.column_stack([small, rng.normal(size=(120, 8))])
+    y = 0.05 * small[:, 0] * small[:, 1] + 0.01 * small[:, 2] + 0.002 * rng.normal(size=120)
+    spaces = [("small", 1), ("small", 2), ("small", 3), ("large", 1), ("large", 2)]
+    run = feature_space_paths({"small": small, "large": large}, y, spaces, max_features=15,
+                              n_splits=4, inner_splits=3, seed=0)
+    return {"small": small, "large": large}, y, spaces, run
+
+
+def test_cv_statistics_words_follow_the_numbers(synthetic_runs):
+    from howbig.chapters.cluster_expansion.statistics import cv_statistics
+
+    _, _, _, run = synthetic_runs
+    stats = {s.key: s for s in cv_statistics([("t", run)], n_splits=4)}
+    # the product term is in the nonlinear small-pool spaces only: they must predict better
+    assert stats["ce_head_word_t"].value == "lower than"
+    assert stats["ce_head_diff_t"].value < 0 and stats["ce_head_diff_t"].n == 4
+    assert stats["ce_gain_word_t"].value == "lower than"
+    assert stats["ce_cv_t_small_d2"].kind == "analogue"
+    assert stats["ce_cv_t_small_d2"].uncertainty == pytest.approx(
+        1000 * run[("small", 2)].nested.spread)
+    assert stats["ce_best_t_small"].value.startswith("nonlinear CE")
+    kwargs = stats["ce_cv_t_small_d2"].record_kwargs()
+    assert "data" not in kwargs and kwargs["unit"] == "meV"
+
+
+def test_fit_statistics_uncertainty_is_spread_over_subsets(synthetic_runs):
+    from howbig.chapters.cluster_expansion.experiment import fit_paths_over_subsets
+    from howbig.chapters.cluster_expansion.statistics import fit_statistics
+
+    pools, y, spaces, run = synthetic_runs
+    others = fit_paths_over_subsets(pools, y, spaces, size=80, seeds=(1, 2, 3), max_features=15)
+    assert all(len(paths) == 3 for paths in others.values())
+    stats = {s.key: s for s in fit_statistics(run, others, plateau=0.95, k_cmp=10,
+                                              max_features=15, reason="synthetic")}
+    plateaus = [ce.plateau_size(p.fit_rmse, 0.95) for p in others[("small", 3)]]
+    assert stats["ce_plateau_d3"].uncertainty == pytest.approx(np.std(plateaus, ddof=1))
+    assert stats["ce_plateau_d3"].n == 3 and stats["ce_plateau_d3"].kind == "analogue"
+    assert stats["ce_nonlinear_fit_word"].value in ("below", "not below")
+    assert stats["ce_insample_word"].value == (
+        "below" if stats["ce_d3_kcmp_rmse"].value < stats["ce_std_large_best_rmse"].value
+        else "above")

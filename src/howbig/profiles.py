@@ -34,6 +34,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
         "similarity": {
             # h-BN DOS computed by the project (PySCF, committed); NOMAD FHI-aims data: full only
             "nomad": False,
+            "nomad_max_entries": None,  # NOMAD entries to read when "nomad" is on (None: all)
             "group_threshold": 0.8,   # minimal Tanimoto S inside a group (complete linkage)
             "thresholds_scan": (0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
         },
@@ -42,6 +43,8 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "subset_seed": 0,
             "max_features": 200,
             "n_splits": 5,
+            "inner_splits": 5,  # inner CV of the nested CV that chooses the model size
+            "spread_seeds": (1, 2, 3),  # other paper-sized subsets: spread of fit statistics
             "cv_seed": 0,
             "small_cutoffs": (9.0, 5.5),  # 27 clusters: 2 points, 17 pairs, 8 triplets
             "large_cutoffs": (10.0, 8.5, 6.0),  # 178: 2 points, 22 pairs, 132 triplets, 22 quads
@@ -107,6 +110,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
         },
         "similarity": {
             "nomad": True,            # also the paper's FHI-aims h-BN entries via the NOMAD API
+            "nomad_max_entries": None,
             "group_threshold": 0.8,
             "thresholds_scan": (0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
         },
@@ -115,6 +119,8 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "subset_seed": 0,
             "max_features": 200,
             "n_splits": 10,
+            "inner_splits": 5,
+            "spread_seeds": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10),
             "cv_seed": 0,
             "small_cutoffs": (9.0, 5.5),  # 27 clusters: 2 points, 17 pairs, 8 triplets
             "large_cutoffs": (10.0, 8.5, 6.0),  # 178: 2 points, 22 pairs, 132 triplets, 22 quads

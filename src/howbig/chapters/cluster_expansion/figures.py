@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from howbig.chapters.cluster_expansion.experiment import FeatureSpace
+from howbig.chapters.cluster_expansion.experiment import FeatureSpacePath
 from howbig.style import COLORS, use_style
 
 __all__ = ["DEGREE_COLORS", "error_curves", "fig5", "fit_vs_cv"]
@@ -19,7 +19,7 @@ DEGREE_COLORS = {1: COLORS["blue"], 2: COLORS["orange"], 3: COLORS["red"]}
 _POOL_TITLE = {"small": "small pool", "large": "large pool"}
 
 
-def error_curves(ax: Axes, spaces: Sequence[FeatureSpace], *, which: str = "fit",
+def error_curves(ax: Axes, spaces: Sequence[FeatureSpacePath], *, which: str = "fit",
                  rank: int | None = None, style: str = "-") -> None:
     """RMSE (meV) against the number of features for ``spaces`` on ``ax``.
 
@@ -53,7 +53,7 @@ def _log_axis(ax: Axes) -> None:
     ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
 
 
-def _parity(ax: Axes, y: np.ndarray, models: Sequence[tuple[FeatureSpace, int | None]]) -> None:
+def _parity(ax: Axes, y: np.ndarray, models: Sequence[tuple[FeatureSpacePath, int | None]]) -> None:
     lo, hi = float(np.min(y)), float(np.max(y))
     pad = 0.05 * (hi - lo)
     ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color=COLORS["grey"], lw=1)
@@ -64,7 +64,7 @@ def _parity(ax: Axes, y: np.ndarray, models: Sequence[tuple[FeatureSpace, int | 
         rmse = 1000 * np.sqrt(np.mean((pred - y) ** 2))
         color = DEGREE_COLORS.get(space.degree, COLORS["black"])
         ax.scatter(y[~metal], pred[~metal], s=10, alpha=0.6, marker=marker, color=color,
-                   label=f"{space.label}, {k_used} features: {rmse:.1f} meV")
+                   label=f"{space.label},\n{k_used} features: {rmse:.1f} meV")
         if metal.any():
             ax.scatter(y[metal], pred[metal], s=30, marker="x", color=color, label="metals (gap 0)")
     ax.set_xlabel("DFT-GGA band gap (eV)")
@@ -74,7 +74,7 @@ def _parity(ax: Axes, y: np.ndarray, models: Sequence[tuple[FeatureSpace, int | 
 
 
 def fig5(
-    spaces: dict[tuple[str, int], FeatureSpace],
+    spaces: dict[tuple[str, int], FeatureSpacePath],
     y: np.ndarray,
     *,
     ranks: dict[str, int] | None = None,
@@ -85,7 +85,7 @@ def fig5(
     Parameters
     ----------
     spaces
-        ``{(pool, degree): FeatureSpace}`` fitted on the targets ``y``.
+        ``{(pool, degree): FeatureSpacePath}`` fitted on the targets ``y``.
     y
         Targets (eV).
     ranks
@@ -95,32 +95,38 @@ def fig5(
     """
     use_style()
     pools = [p for p in ("small", "large") if any(k[0] == p for k in spaces)]
-    fig, axes = plt.subplots(len(pools), 2, figsize=(11, 4.3 * len(pools)),
+    # sized for the book's ~700 px column: 7.5 in wide, no text below 8 pt (>= 10 px there)
+    fig, axes = plt.subplots(len(pools), 2, figsize=(7.5, 3.9 * len(pools)),
                              constrained_layout=True, squeeze=False)
     for row, pool in enumerate(pools):
         members = [spaces[k] for k in sorted(spaces) if k[0] == pool]
         error_curves(axes[row, 0], members, rank=(ranks or {}).get(pool))
         _log_axis(axes[row, 0])
-        axes[row, 0].set_title(f"{_POOL_TITLE[pool]} (p = {members[0].p}): fit error")
+        axes[row, 0].set_title(f"{_POOL_TITLE[pool]} (p = {members[0].p}):\nfit error",
+                               fontsize=10)
         axes[row, 0].legend(fontsize=8, loc="lower left")
         chosen = (parity or {}).get(pool) or [((pool, 1), None), ((pool, max(
             k[1] for k in spaces if k[0] == pool)), None)]
         _parity(axes[row, 1], y, [(spaces[key], size) for key, size in chosen])
-        axes[row, 1].set_title(f"{_POOL_TITLE[pool]}: predicted vs DFT (in-sample)")
+        axes[row, 1].set_title(f"{_POOL_TITLE[pool]}:\npredicted vs DFT (in-sample)",
+                               fontsize=10)
     return fig
 
 
 def fit_vs_cv(
-    runs: dict[str, dict[tuple[str, int], FeatureSpace]],
+    runs: dict[str, dict[tuple[str, int], FeatureSpacePath]],
     *,
     ranks: dict[str, int] | None = None,
 ) -> Figure:
-    """Fit (dashed) and cross-validated (solid) RMSE vs features; rows: pools, columns: datasets.
+    """Fit (dashed) and CV (solid) RMSE vs features, one panel per (dataset, pool), stacked.
+
+    Dots mark the minimum of each CV curve; error bars the nested CV estimate (outer-fold
+    standard deviation) at the median size the inner CV chose, where computed.
 
     Parameters
     ----------
     runs
-        ``{dataset label: {(pool, degree): FeatureSpace}}``, e.g. the 235-configuration subset
+        ``{dataset label: {(pool, degree): FeatureSpacePath}}``, e.g. the 235-configuration subset
         and all configurations.
     ranks
         Rank of each pool's correlations (dotted line).
@@ -128,22 +134,26 @@ def fit_vs_cv(
     use_style()
     labels = list(runs)
     pools = [p for p in ("small", "large") if any(k[0] == p for r in runs.values() for k in r)]
-    fig, axes = plt.subplots(len(pools), len(labels), figsize=(5.6 * len(labels),
-                             4.0 * len(pools)), constrained_layout=True, squeeze=False,
-                             sharey="row")
-    for col, label in enumerate(labels):
-        for row, pool in enumerate(pools):
-            ax = axes[row, col]
-            members = [runs[label][k] for k in sorted(runs[label]) if k[0] == pool]
-            error_curves(ax, members, which="fit", style="--", rank=(ranks or {}).get(pool))
-            error_curves(ax, members, which="cv", style="-")
-            ax.set_ylabel("RMSE (meV)")
-            _log_axis(ax)
-            best = [(1000 * np.nanmin(m.path.cv_rmse), m.path.best("cv"), m) for m in members]
-            for value, size, member in best:
-                ax.plot(size, value, "o", color=DEGREE_COLORS.get(member.degree), ms=6,
-                        mec="white")
-            ax.set_title(f"{label}: {_POOL_TITLE[pool]} (p = {members[0].p})")
-            if row == 0 and col == 0:
-                ax.legend(fontsize=7.5, loc="lower left", ncol=2)
+    panels = [(label, pool) for label in labels for pool in pools]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(7.0, 3.4 * len(panels)),
+                             constrained_layout=True, squeeze=False)
+    for ax, (label, pool) in zip(axes[:, 0], panels, strict=True):
+        members = [runs[label][k] for k in sorted(runs[label]) if k[0] == pool]
+        error_curves(ax, members, which="fit", style="--", rank=(ranks or {}).get(pool))
+        error_curves(ax, members, which="cv", style="-")
+        ax.set_ylabel("RMSE (meV)")
+        _log_axis(ax)
+        for member in members:
+            color = DEGREE_COLORS.get(member.degree)
+            ax.plot(member.path.best("cv"), 1000 * np.nanmin(member.path.cv_rmse), "o",
+                    color=color, ms=6, mec="white")
+            if member.nested is not None:
+                ax.errorbar(float(np.median(member.nested.chosen_sizes)),
+                            1000 * member.nested.rmse, yerr=1000 * member.nested.spread,
+                            fmt="D", color=color, ms=6, mec="black", capsize=3)
+        ax.set_title(f"{label}: {_POOL_TITLE[pool]} (p = {members[0].p})", fontsize=11)
+    # one legend for all panels, below them (the panel with most spaces has every entry)
+    richest = max(axes[:, 0], key=lambda ax: len(ax.get_legend_handles_labels()[0]))
+    fig.legend(*richest.get_legend_handles_labels(), loc="outside lower center", ncol=2,
+               fontsize=9)
     return fig

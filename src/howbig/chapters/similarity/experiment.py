@@ -7,14 +7,26 @@ of the paper's Section 3 (blocks a-n of its Fig. 4) on this book's data.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from string import ascii_lowercase
 
 import numpy as np
 import pandas as pd
 
 from howbig.methods import fingerprints as F
+from howbig.methods.bootstrap import bootstrap
 
-__all__ = ["SimilarityStudy", "paper_comparison", "similarity_study"]
+__all__ = [
+    "SimilarityStudy",
+    "block_letters",
+    "data_statistics",
+    "nomad_study_meta",
+    "nomad_summary",
+    "paper_comparison",
+    "prose_checks",
+    "similarity_study",
+]
 
 
 @dataclass
@@ -52,6 +64,11 @@ class SimilarityStudy:
         return int(hit[0])
 
 
+def block_letters(n_blocks: int) -> list[str]:
+    """Letters a, b, c, ... (repeating after z) for the diagonal blocks."""
+    return [ascii_lowercase[i % 26] for i in range(n_blocks)]
+
+
 def similarity_study(
     energies: np.ndarray,
     dos: np.ndarray,
@@ -67,8 +84,7 @@ def similarity_study(
     grid
         Fingerprint grid (default: the paper's -10 to 10 eV window around the VBM).
     """
-    from howbig.chapters.similarity.figures import block_letters
-
+    meta = meta.reset_index(drop=True)
     order = meta.sort_values(["xc", "n_kpoints", "n_basis"], kind="stable").index.to_numpy()
     meta = meta.loc[order].reset_index(drop=True)
     dos = np.asarray(dos)[order]
@@ -82,66 +98,207 @@ def similarity_study(
     return SimilarityStudy(np.asarray(energies), dos, meta, fps, sim, blocks)
 
 
-def _block_pair(study: SimilarityStudy, a: str, b: str) -> float:
-    la = next(k for k in study.blocks.index if k.endswith(a))
-    lb = next(k for k in study.blocks.index if k.endswith(b))
-    return float(study.blocks.loc[la, lb])
+def _pair_values(sim: np.ndarray, meta: pd.DataFrame, rows: np.ndarray | None = None, *,
+                 same: Sequence[str] = (), differ: Sequence[str] = ()) -> np.ndarray:
+    """Similarities of the pairs ``i < j`` (within ``rows``) that agree on ``same`` and differ
+    in every ``differ`` (the pairs :func:`howbig.methods.fingerprints.mean_over_pairs` averages)."""
+    rows = np.arange(len(meta)) if rows is None else np.asarray(rows)
+    i, j = np.triu_indices(len(rows), k=1)
+    i, j = rows[i], rows[j]
+    keep = np.ones(len(i), bool)
+    for col in same:
+        v = meta[col].to_numpy()
+        keep &= v[i] == v[j]
+    for col in differ:
+        v = meta[col].to_numpy()
+        keep &= v[i] != v[j]
+    return sim[i[keep], j[keep]]
 
 
-def paper_comparison(study: SimilarityStudy) -> pd.DataFrame:
+def _block_values(study: SimilarityStudy, a: str, b: str) -> np.ndarray:
+    """Similarities of the pairs between blocks ``a`` and ``b`` (within a block if equal)."""
+    block = study.meta["block"].to_numpy()
+    ia, ib = np.flatnonzero(block == a), np.flatnonzero(block == b)
+    if a == b:
+        return _pair_values(study.sim, study.meta, ia)
+    return study.sim[np.ix_(ia, ib)].ravel()
+
+
+_LABELS = {
+    "lda": {"lowk_within": "a: LDA lowest-k mutually dissimilar",
+            "lowk_vs_highk": "d, f: LDA lowest k dissimilar to all others",
+            "midk_vs_highk": "b, c: LDA medium and high k similar",
+            "highk_within": "c: LDA high-k block similar",
+            "only_kmesh": "e: LDA same N_b similar across k-meshes",
+            "only_basis": "(none): LDA same k-mesh, different N_b"},
+    "pbe": {"lowk_within": "g: PBE same N_b similar already at low k",
+            "lowk_vs_highk": "j, l: PBE lowest k reaches medium S to highest k",
+            "midk_vs_highk": "k: PBE medium k highly similar to highest k",
+            "highk_within": "h, i: PBE high S, varying slightly with N_b",
+            "only_kmesh": "g: PBE same N_b similar across k-meshes",
+            "only_basis": "h, i: PBE same k-mesh, different N_b"},
+}
+
+
+def paper_comparison(study: SimilarityStudy, *, n_boot: int = 1000, seed: int = 0
+                     ) -> pd.DataFrame:
     """The quantities behind the paper's statements on its Fig. 4, computed on ``study``.
+
+    Every quantity is a mean similarity over a set of pairs; k-meshes are ranked per
+    functional by their number of k-points (lowest, second highest = "medium", highest).
+    Quantities whose pairs do not exist in the data (a block with one member, a functional
+    with fewer than three k-meshes, basis sets not known) are NaN with ``n = 0``.
 
     Returns
     -------
     DataFrame with columns ``key`` (glue-friendly), ``paper`` (blocks and statement, in short),
-    ``quantity`` (what we compute) and ``value``.
+    ``quantity`` (what we compute), ``value`` (mean S), ``n`` (pairs) and ``uncertainty``
+    (half-width of the 95% bootstrap interval over pairs; pairs share calculations, so it is
+    a lower bound on the true uncertainty).
     """
     meta, sim = study.meta, study.sim
-    kmeshes = list(dict.fromkeys(meta.sort_values("n_kpoints")["kmesh"]))
-    lo, mid, hi = kmeshes[0], kmeshes[-2], kmeshes[-1]
+    known_basis = bool(meta["n_basis"].notna().all())
     rows = []
 
-    def add(key: str, paper: str, quantity: str, value: float) -> None:
-        rows.append({"key": key, "paper": paper, "quantity": quantity, "value": value})
+    def add(key: str, paper: str, quantity: str, values: np.ndarray) -> None:
+        result = bootstrap(np.mean, values, n_boot=n_boot, seed=seed)
+        rows.append({"key": key, "paper": paper, "quantity": quantity,
+                     "value": result.estimate, "n": result.n,
+                     "uncertainty": result.half_width})
 
-    labels = {
-        "lda": {"lowk_within": "a: LDA lowest-k mutually dissimilar",
-                "lowk_vs_highk": "d, f: LDA lowest k dissimilar to all others",
-                "midk_vs_highk": "b, c: LDA medium and high k similar",
-                "highk_within": "c: LDA high-k block similar",
-                "only_kmesh": "e: LDA same N_b similar across k-meshes",
-                "only_basis": "(none): LDA same k-mesh, different N_b"},
-        "pbe": {"lowk_within": "g: PBE same N_b similar already at low k",
-                "lowk_vs_highk": "j, l: PBE lowest k reaches medium S to highest k",
-                "midk_vs_highk": "k: PBE medium k highly similar to highest k",
-                "highk_within": "h, i: PBE high S, varying slightly with N_b",
-                "only_kmesh": "g: PBE same N_b similar across k-meshes",
-                "only_basis": "h, i: PBE same k-mesh, different N_b"},
-    }
+    empty = np.zeros(0)
     for xc in dict.fromkeys(meta["xc"]):
-        xu = xc.upper()
-        text = labels.get(xc, {})
-        add(f"{xc}_lowk_within", text.get("lowk_within", ""),
-            f"mean S within {xu} {lo}", _block_pair(study, f"{xu} {lo}", f"{xu} {lo}"))
-        add(f"{xc}_lowk_vs_highk", text.get("lowk_vs_highk", ""),
-            f"mean S {xu} {lo} vs {xu} {hi}", _block_pair(study, f"{xu} {lo}", f"{xu} {hi}"))
+        xu, text = xc.upper(), _LABELS.get(xc, {})
+        part = meta[meta["xc"] == xc]
+        kmeshes = list(dict.fromkeys(part.sort_values("n_kpoints", kind="stable")["kmesh"]))
+        lo, hi = f"{xu} {kmeshes[0]}", f"{xu} {kmeshes[-1]}"
+        if lo == hi:
+            lo = hi = f"{xu} {kmeshes[0]} (the only k-mesh)"
+        mid = f"{xu} {kmeshes[-2]}" if len(kmeshes) >= 3 else None
+        add(f"{xc}_lowk_within", text.get("lowk_within", ""), f"mean S within {lo}",
+            _block_values(study, lo, lo) if len(kmeshes) > 1 else empty)
+        add(f"{xc}_lowk_vs_highk", text.get("lowk_vs_highk", ""), f"mean S {lo} vs {hi}",
+            _block_values(study, lo, hi) if lo != hi else empty)
         add(f"{xc}_midk_vs_highk", text.get("midk_vs_highk", ""),
-            f"mean S {xu} {mid} vs {xu} {hi}", _block_pair(study, f"{xu} {mid}", f"{xu} {hi}"))
-        add(f"{xc}_highk_within", text.get("highk_within", ""),
-            f"mean S within {xu} {hi}", _block_pair(study, f"{xu} {hi}", f"{xu} {hi}"))
-        sub = meta["xc"] == xc
-        part = meta[sub].reset_index(drop=True)
-        ssub = sim[np.ix_(sub.to_numpy(), sub.to_numpy())]
-        only_k, n_k = F.mean_over_pairs(ssub, part, same=("basis",), differ=("kmesh",))
-        only_b, n_b = F.mean_over_pairs(ssub, part, same=("kmesh",), differ=("basis",))
+            f"mean S {mid or 'medium k'} vs {hi}", _block_values(study, mid, hi) if mid else empty)
+        add(f"{xc}_highk_within", text.get("highk_within", ""), f"mean S within {hi}",
+            _block_values(study, hi, hi) if len(kmeshes) > 1 else empty)
+        members = part.index.to_numpy()
+        only_k = _pair_values(sim, meta, members, same=("basis",), differ=("kmesh",))
+        only_b = _pair_values(sim, meta, members, same=("kmesh",), differ=("basis",))
         add(f"{xc}_only_kmesh", text.get("only_kmesh", ""),
-            f"{xu}: mean S, same basis, different k-mesh ({n_k} pairs)", only_k)
+            f"{xu}: mean S, same basis, different k-mesh", only_k if known_basis else empty)
         add(f"{xc}_only_basis", text.get("only_basis", ""),
-            f"{xu}: mean S, same k-mesh, different basis ({n_b} pairs)", only_b)
-    same_b, n1 = F.mean_over_pairs(sim, meta, same=("kmesh", "basis"), differ=("xc",))
-    diff_b, n2 = F.mean_over_pairs(sim, meta, same=("kmesh",), differ=("xc", "basis"))
+            f"{xu}: mean S, same k-mesh, different basis", only_b if known_basis else empty)
+    same_b = _pair_values(sim, meta, same=("kmesh", "basis"), differ=("xc",))
+    diff_b = _pair_values(sim, meta, same=("kmesh",), differ=("xc", "basis"))
     add("xc_same_basis", "m, n: LDA vs PBE more similar at the same N_b",
-        f"mean S LDA vs PBE, same k-mesh and basis ({n1} pairs)", same_b)
+        "mean S LDA vs PBE, same k-mesh and basis", same_b if known_basis else empty)
     add("xc_diff_basis", "m, n: LDA vs PBE more similar at the same N_b",
-        f"mean S LDA vs PBE, same k-mesh, different basis ({n2} pairs)", diff_b)
+        "mean S LDA vs PBE, same k-mesh, different basis", diff_b if known_basis else empty)
     return pd.DataFrame(rows)
+
+
+def nomad_study_meta(meta: pd.DataFrame) -> pd.DataFrame:
+    """NOMAD metadata (:func:`howbig.data.sources.nomad.load_nomad_dos`) in the study's columns.
+
+    ``xc`` becomes ``"lda"``/``"pbe"`` from the functional names; the archive does not give the
+    size of FHI-aims' numeric atomic-orbital basis, so ``basis`` is the basis type and
+    ``n_basis`` is NaN (basis-dependent quantities of :func:`paper_comparison` are then NaN).
+    """
+    out = meta.reset_index(drop=True).copy()
+    names = out["xc"].fillna("").astype(str).str.upper()
+    out["xc"] = np.where(names.str.contains("PBE"), "pbe",
+                         np.where(names.str.contains("LDA"), "lda", names.str.lower()))
+    out["kmesh"] = out["kmesh"].fillna("unknown")
+    out["n_kpoints"] = pd.to_numeric(out["n_kpoints"], errors="coerce").fillna(0).astype(int)
+    out["basis"] = out["basis"].fillna("unknown")
+    if "n_basis" not in out:
+        out["n_basis"] = np.nan
+    return out
+
+
+def nomad_summary(study: SimilarityStudy, comparison: pd.DataFrame, attrs: dict
+                  ) -> tuple[str, str]:
+    """Two texts on the NOMAD run: what was read (one sentence), and its block statistics.
+
+    Every number comes from ``comparison`` (:func:`paper_comparison`); quantities without pairs
+    are named as not available rather than left out.
+    """
+    meta = study.meta
+    status = (f"read: {len(meta)} entries with a DOS from {attrs.get('source', 'NOMAD')} "
+              f"({attrs.get('skipped', 0)} without a DOS skipped), "
+              f"{meta['block'].nunique()} blocks of functional and k-mesh.")
+    have = comparison[comparison["n"] > 0]
+    missing = comparison[comparison["n"] == 0]
+    text = ""
+    if len(have):
+        parts = [f"{q}: {v:.2f} ± {u:.2f} (n = {n} pairs)" for q, v, u, n in
+                 zip(have["quantity"], have["value"], have["uncertainty"], have["n"],
+                     strict=True)]
+        text += "Block statistics on these data: " + "; ".join(parts) + "."
+    if len(missing):
+        text += (f" Not available in these data ({len(missing)} of {len(comparison)}"
+                 " quantities): " + "; ".join(dict.fromkeys(missing["quantity"])) + ".")
+    if not meta["n_basis"].notna().any():
+        text += (" The archive does not give the size of FHI-aims' basis, so comparisons"
+                 " across basis sets (blocks e, h, i, m, n) cannot be made here.")
+    return status, text.strip()
+
+
+def data_statistics(meta: pd.DataFrame) -> list[tuple[str, float, str]]:
+    """``(key, value, unit)`` of the PySCF h-BN data set that the chapter quotes.
+
+    ``meta`` as returned by :func:`howbig.dft.hbn.load_results` (with its ``attrs``).
+    """
+    gen = meta.attrs["generation"]
+    return [
+        ("sim_n_calcs", len(meta), ""), ("sim_n_converged", int(meta["converged"].sum()), ""),
+        ("sim_sigma", float(meta.attrs["broadening"]["sigma_ev"]), "eV"),
+        ("sim_gen_sum_min", gen["sum_calc_wall_time_s"] / 60, "min"),
+        ("sim_gen_run_min", gen["wall_time_last_run_s"] / 60, "min"),
+        ("sim_gen_jobs", gen["jobs"], ""), ("sim_gen_max_s", float(meta["wall_time_s"].max()), "s"),
+        ("sim_ecut", float(meta["ke_cutoff_hartree"].iloc[0]), "Ha"),
+    ]
+
+
+def prose_checks(comparison: pd.DataFrame, multi_groups: pd.DataFrame,
+                 meta: pd.DataFrame) -> list[str]:
+    """The statements Chapter 3 makes about the PySCF h-BN data that these numbers contradict.
+
+    Parameters
+    ----------
+    comparison
+        :func:`paper_comparison` of the study.
+    multi_groups
+        :func:`howbig.methods.fingerprints.describe_groups` rows with more than one member.
+    meta
+        Metadata of the calculations, as :func:`howbig.dft.hbn.load_results` returns it (with
+        the generator's record in ``attrs["generation"]``).
+
+    Returns
+    -------
+    The failed statements (empty when the text is true on these data).
+    """
+    v = dict(zip(comparison["key"], comparison["value"], strict=True))
+    u = dict(zip(comparison["key"], comparison["uncertainty"], strict=True))
+    claims = {
+        "same basis makes LDA and PBE more similar (beyond the bootstrap intervals)":
+            v["xc_same_basis"] - u["xc_same_basis"] > v["xc_diff_basis"] + u["xc_diff_basis"],
+        "the k-mesh matters more than the basis (LDA and PBE)":
+            v["lda_only_basis"] > v["lda_only_kmesh"] and v["pbe_only_basis"] > v["pbe_only_kmesh"],
+        "LDA similarity to the densest mesh rises with the k-mesh":
+            v["lda_lowk_vs_highk"] < v["lda_midk_vs_highk"] < v["lda_highk_within"],
+        "Gamma-only LDA calculations similar to each other, far from the densest mesh":
+            v["lda_lowk_within"] > 0.5 > 0.3 > max(v["lda_lowk_vs_highk"], v["pbe_lowk_vs_highk"]),
+        "no group spans two functionals or k-meshes":
+            bool((multi_groups["xc"].str.count(",") == 0).all()
+                 and (multi_groups["kmesh"].str.count(",") == 0).all()),
+        "single-zeta calculations stay apart":
+            not multi_groups["basis"].str.startswith("gth-szv,").any(),
+        "at most 16 k-points": int(meta["n_kpoints"].max()) <= 16,
+        "every calculation converged": bool(meta["converged"].all()),
+        "every requested calculation ran":
+            meta.attrs["generation"]["n_done"] == meta.attrs["generation"]["n_requested"],
+    }
+    return [claim for claim, holds in claims.items() if not holds]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from string import ascii_lowercase
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -17,11 +16,11 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
+from howbig.chapters.similarity.experiment import block_letters
 from howbig.methods.fingerprints import Fingerprint, FingerprintSet, overlap_image, tanimoto
 from howbig.style import COLORS, use_style
 
 __all__ = [
-    "block_letters",
     "fingerprint_workflow_figure",
     "pair_figure",
     "similarity_explorer",
@@ -44,8 +43,8 @@ def _draw_fingerprint(ax: Axes, fp: Fingerprint, color: str) -> None:
 
 def _overlap_legend(ax: Axes) -> None:
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in (_A, _B, _BOTH)]
-    ax.legend(handles, ["only in 1", "only in 2", "in both"], loc="upper center",
-              bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=9)
+    ax.legend(handles, ["only in 1", "only in 2", "in both"], loc="upper right", ncol=3,
+              fontsize=9, frameon=True)
 
 
 def _draw_overlap(ax: Axes, a: Fingerprint, b: Fingerprint) -> float:
@@ -81,8 +80,9 @@ def fingerprint_workflow_figure(
         Legend text of the two calculations.
     """
     use_style()
-    fig = plt.figure(figsize=(12, 4.6), layout="constrained")
-    gs = fig.add_gridspec(2, 3, width_ratios=[1, 1, 1.1])
+    # sized for the book's ~700 px column: two rows of DOS -> fingerprint, the overlap below
+    fig = plt.figure(figsize=(7.5, 8.8), layout="constrained")
+    gs = fig.add_gridspec(3, 2, height_ratios=[1, 1, 1.5])
     window = (fp_a.grid.energies[0] + fp_a.grid.e_ref, fp_a.grid.energies[-1] + fp_a.grid.e_ref)
     sel = (energies >= window[0]) & (energies <= window[1])
     for row, (dos, fp, color, label) in enumerate(
@@ -91,29 +91,22 @@ def fingerprint_workflow_figure(
         ax = fig.add_subplot(gs[row, 0])
         ax.fill_between(energies[sel], dos[sel], color=color, alpha=0.3, lw=0)
         ax.plot(energies[sel], dos[sel], color=color, lw=1.2)
-        ax.set_title(label, fontsize=10)
+        ax.set_title(f"{row + 1}: {label}", fontsize=10, loc="left")
         ax.set_ylabel("DOS (states/eV)")
         ax.set_xlim(*window)
         axf = fig.add_subplot(gs[row, 1])
         _draw_fingerprint(axf, fp, color)
+        axf.set_title(f"fingerprint {row + 1}", fontsize=10)
         if row == 1:
             ax.set_xlabel("E - E$_{VBM}$ (eV)")
             axf.set_xlabel("E - E$_{VBM}$ (eV)")
-        else:
-            ax.set_title(f"DOS\n{label}", fontsize=10)
-            axf.set_title("fingerprint", fontsize=10)
-    ax = fig.add_subplot(gs[:, 2])
+    ax = fig.add_subplot(gs[2, :])
     s = _draw_overlap(ax, fp_a, fp_b)
-    ax.set_title(f"overlap: S = {s:.3f}", fontsize=11)
+    ax.set_title(f"overlap of the two fingerprints: S = {s:.3f}", fontsize=11)
     ax.set_xlabel("E - E$_{VBM}$ (eV)")
     ax.set_ylabel("state pixel")
     _overlap_legend(ax)
     return fig
-
-
-def block_letters(n_blocks: int) -> list[str]:
-    """Letters a, b, c, ... for the diagonal blocks."""
-    return [ascii_lowercase[i % 26] for i in range(n_blocks)]
 
 
 def _boundaries(values: Sequence) -> list[int]:
@@ -207,8 +200,7 @@ def pair_figure(
         Row indices of the two calculations.
     """
     use_style()
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained",
-                                 width_ratios=[1, 1.1])
+    fig, (ax, bx) = plt.subplots(2, 1, figsize=(7.5, 7.0), layout="constrained")
     window = (fps.grid.energies[0] + fps.grid.e_ref, fps.grid.energies[-1] + fps.grid.e_ref)
     sel = (energies >= window[0]) & (energies <= window[1])
     for k, color in ((i, _A), (j, _B)):
