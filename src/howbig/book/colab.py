@@ -133,24 +133,19 @@ def _format_glue(text: str, spec: str) -> str:
 
 
 def citation_links(bib: Path) -> dict[str, str]:
-    """``key -> [Author et al., year](https://doi.org/...)`` for every entry of a BibTeX file."""
+    """``key -> [Author et al., year](https://doi.org/...)``: the book's bibliography labels."""
     from pybtex.database import parse_file
+    from pybtex.plugin import find_plugin
 
+    from howbig.book.sphinx_ext import AuthorYearLabels
+
+    entries = find_plugin("pybtex.style.sorting", "author_year_title")().sort(
+        list(parse_file(str(bib)).entries.values()))
     links = {}
-    for key, entry in parse_file(str(bib)).entries.items():
-        people = entry.persons.get("author") or entry.persons.get("editor") or []
-        names = [" ".join(p.last_names) for p in people]
-        names = [re.sub(r"[{}]", "", n) for n in names]
-        if len(names) >= 3:
-            who = f"{names[0]} et al."
-        elif names:
-            who = " and ".join(names)
-        else:
-            who = re.sub(r"[{}]", "", entry.fields.get("title", key))[:40]
-        text = f"{who}, {entry.fields.get('year', 'n.d.')}"
+    for entry, text in zip(entries, AuthorYearLabels().format_labels(entries), strict=True):
         doi, url = entry.fields.get("doi"), entry.fields.get("url")
         target = f"https://doi.org/{doi}" if doi else url
-        links[key] = f"[{text}]({target})" if target else text
+        links[entry.key] = f"[{text}]({target})" if target else text
     return links
 
 
