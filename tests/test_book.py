@@ -6,6 +6,7 @@ import io
 import json
 import re
 import shutil
+import time
 from pathlib import Path
 
 import nbformat
@@ -323,3 +324,28 @@ def test_stand_in_check_finds_names_in_pages_not_in_scripts(tmp_path):
     (site / "references.html").write_text("<p>CMR</p>")  # bibliography: not checked
     names = {"mp20": ("MP-20",), "cmr": ("CMR",)}
     assert smoke.stand_in_mentions(site, names) == [("notebooks/02_x.html", "MP-20")]
+
+
+def test_heartbeat_lines_while_a_long_cell_runs():
+    log = io.StringIO()
+    with execute.heartbeat("02_x", 0.05, log):
+        time.sleep(0.18)
+    lines = log.getvalue().splitlines()
+    assert len(lines) >= 2 and all(line.startswith("02_x: still running (00:00") for line in lines)
+    with execute.heartbeat("02_x", None, log):  # off: nothing more
+        time.sleep(0.06)
+    assert log.getvalue().splitlines() == lines
+
+
+def test_status_table_sets_expected_minutes_beside_the_run(tmp_path):
+    from howbig.book.status import runs_table
+    from howbig.profiles import EXPECTED_MINUTES
+
+    status = tmp_path / "status.json"
+    status.write_text(json.dumps({"profile": "quick", "runs": {
+        "notebooks/06_infrastructure": {"profile": "quick", "status": "ok", "seconds": 90.0},
+        "book/reproducibility": {"profile": "quick", "status": "ok", "seconds": 3.0}}}))
+    table = runs_table(status).set_index("notebook")
+    expected = EXPECTED_MINUTES["infrastructure"]["quick"]
+    assert table.loc["notebooks/06_infrastructure", "expected minutes"] == f"{expected:g}"
+    assert table.loc["book/reproducibility", "expected minutes"] == "-"

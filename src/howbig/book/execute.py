@@ -1,8 +1,8 @@
 """Executing one MyST notebook with papermill: progress per cell, a quiet kernel, a clean output.
 
 * progress: a bar per notebook (cells done / total, elapsed) on a terminal; where the output is
-  not a terminal (CI, a GPU runner's log) one line per finished cell instead, so long runs show
-  in the log as they go;
+  not a terminal (CI, a GPU runner's log) one line per finished cell instead, and a heartbeat
+  line every few minutes while one cell runs long (a full-profile training cell runs for hours);
 * the kernel's "running over TCP without encryption" warning is silenced (the kernel only
   listens on localhost; the warning would repeat for every notebook);
 * widget state (``application/vnd.jupyter.widget-state+json`` in the metadata and
@@ -13,7 +13,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,7 @@ from typing import Any, TextIO
 __all__ = [
     "NotebookRun",
     "execute_notebook",
+    "heartbeat",
     "progress_options",
     "strip_widget_state",
 ]
@@ -69,6 +72,31 @@ def progress_options(label: str, stream: TextIO | None = None) -> dict[str, Any]
         return {"desc": label, "file": stream, "leave": True}
     return {"desc": label, "file": _LineLog(stream), "mininterval": 0, "ascii": True,
             "ncols": 100, "bar_format": "{desc}: {n_fmt}/{total_fmt} cells [{elapsed}<{remaining}]"}
+
+
+@contextlib.contextmanager
+def heartbeat(label: str, every: float | None, stream: TextIO | None = None):
+    """Print ``<label>: still running (mm:ss)`` every ``every`` seconds until the block ends."""
+    if not every:
+        yield
+        return
+    stream = stream or sys.stderr
+    stop = threading.Event()
+    start = time.perf_counter()
+
+    def beat() -> None:
+        while not stop.wait(every):
+            minutes, seconds = divmod(int(time.perf_counter() - start), 60)
+            stream.write(f"{label}: still running ({minutes:02d}:{seconds:02d} elapsed)\n")
+            stream.flush()
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def strip_widget_state(notebook: Any) -> int:
@@ -123,6 +151,7 @@ def execute_notebook(
     cwd: Path | None = None,
     timeout: int | None = None,
     progress: bool = True,
+    heartbeat_seconds: float | None = None,
 ) -> NotebookRun:
     """Convert a MyST notebook with jupytext and execute it with papermill.
 
@@ -140,6 +169,9 @@ def execute_notebook(
         Per-cell timeout in seconds (``None``: no limit).
     progress
         Report cells done / total and the elapsed time on stderr while it runs.
+    heartbeat_seconds
+        Interval of the "still running" lines; default 300 s when stderr is not a terminal
+        (a CI or GPU runner's log), none on a terminal (the bar shows the elapsed time).
     """
     import jupytext
     import papermill
@@ -150,20 +182,24 @@ def execute_notebook(
         "name": "python3", "display_name": "Python 3", "language": "python",
     }
     jupytext.write(notebook, output, fmt="ipynb")
+    if heartbeat_seconds is None and progress and not sys.stderr.isatty():
+        heartbeat_seconds = 300.0
     start = time.perf_counter()
     status, error = "ok", ""
+    label = Path(source).stem
     try:
-        papermill.execute_notebook(
-            str(output),
-            str(output),
-            parameters={"profile": profile},
-            kernel_name="python3",
-            cwd=str(cwd or source.parent),
-            execution_timeout=timeout,
-            progress_bar=progress_options(Path(source).stem) if progress else False,
-            log_output=False,
-            extra_arguments=KERNEL_ARGUMENTS,
-        )
+        with heartbeat(label, heartbeat_seconds if progress else None):
+            papermill.execute_notebook(
+                str(output),
+                str(output),
+                parameters={"profile": profile},
+                kernel_name="python3",
+                cwd=str(cwd or source.parent),
+                execution_timeout=timeout,
+                progress_bar=progress_options(label) if progress else False,
+                log_output=False,
+                extra_arguments=KERNEL_ARGUMENTS,
+            )
     except Exception as exc:  # papermill raises PapermillExecutionError and friends
         status, error = "failed", f"{type(exc).__name__}: {str(exc)[-2000:]}"
     seconds = time.perf_counter() - start
