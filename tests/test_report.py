@@ -6,12 +6,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
-from howbig import report  # noqa: E402
-from howbig.book import reproducibility as repro  # noqa: E402
-from howbig.paper import PAPER, paper_table, paper_value  # noqa: E402
+from howbig import report
+from howbig.book import reproducibility as repro
+from howbig.paper import PAPER, paper_table, paper_value
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_record_persists_and_converts_numpy_scalars(results):
     records = report.load_results(results)
     assert [(r.key, r.value, r.paper, r.n) for r in records] == [
         ("ch_mae", 31.5, "mae_aflow_on_aflow", 3)]
-    (section, caption, frame), = repro.section_tables(repro.rows(records))
+    (_, caption, frame), = repro.section_tables(repro.rows(records))
     assert caption.startswith(f"Section {PAPER['mae_aflow_on_aflow'].section}")
     row = frame.iloc[0]
     assert row["paper"] == "30 meV/atom"
