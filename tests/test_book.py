@@ -349,3 +349,17 @@ def test_status_table_sets_expected_minutes_beside_the_run(tmp_path):
     expected = EXPECTED_MINUTES["infrastructure"]["quick"]
     assert table.loc["notebooks/06_infrastructure", "expected minutes"] == f"{expected:g}"
     assert table.loc["book/reproducibility", "expected minutes"] == "-"
+
+
+def test_smoke_fixtures_share_keys_across_the_two_databases(tmp_path, monkeypatch):
+    """The smoke MP-2018 and AFLUX fixtures parse with the real loaders and overlap by key."""
+    from howbig.data.sources.aflow import aflux_entries_to_table
+    from howbig.data.sources.mp2018 import _build
+
+    files = smoke.smoke_fixtures(Path(__file__).parent / "fixtures")
+    assert files["mp2018"].parent.name == "smoke" and files["aflux"].parent.name == "smoke"
+    monkeypatch.setenv("HOWBIG_DATA_DIR", str(tmp_path))
+    aflow = aflux_entries_to_table(json.loads(files["aflux"].read_text()))
+    mp = _build(files["mp2018"], 0.1, None, False, 1)
+    assert len(mp) >= 40 and len(aflow) >= 40
+    assert len(set(mp["key"]) & set(aflow["key"])) >= 5

@@ -5,17 +5,21 @@ loaders are the real ones; only their sources point at a local server (:class:`F
 started by the build, through the settings every data source reads:
 
 ``HOWBIG_MIRROR`` = ``http://127.0.0.1:<port>/mirror``
-    registered files: ``mp.2018.6.1.json.zip`` is built from ``tests/fixtures/mp2018_records.json``
+    registered files: ``mp.2018.6.1.json.zip`` is built from ``mp2018_records.json``
     (its checksum is pinned on first download, in the smoke cache only); every other file is
     served from the mirror directory of the calling environment, if any (small registered files
     keep their published checksums, so they cannot be faked).
 ``HOWBIG_AFLUX_URL`` = ``http://127.0.0.1:<port>/API/aflux/v1.0/``
-    the AFLUX API, paging ``tests/fixtures/aflux_entries.json`` by ``$paging(n, size)``.
+    the AFLUX API, paging ``aflux_entries.json`` by ``$paging(n, size)``.
 ``HOWBIG_NOMAD_URL`` = ``http://127.0.0.1:<port>/api/v1``
     the NOMAD archive query (``POST /entries/archive/query``), paging
     ``tests/fixtures/nomad_hbn_archive.json`` by ``page_after_value``.
 ``HOWBIG_DATA_DIR``
-    a cache of its own (``<build dir>/data-cache``), so fixture files never enter the real cache.
+    a cache of its own (``<build dir>/smoke-data/data-cache``): fixtures never enter the real cache.
+
+The MP-2018 and AFLUX fixtures of the smoke build are ``tests/fixtures/smoke/`` (a few dozen real
+MP-20 structures in those formats, made by ``tests/fixtures/make_smoke_fixtures.py``); the NOMAD
+archive is ``tests/fixtures/nomad_hbn_archive.json``.
 
 :func:`stand_in_mentions` checks a rendered smoke site for the names of the quick profile's
 stand-in datasets (:data:`howbig.profiles.STAND_IN_DATASETS`): a smoke page that names one still
@@ -35,7 +39,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-__all__ = ["FixtureServer", "smoke_environment", "stand_in_mentions"]
+__all__ = ["FixtureServer", "smoke_environment", "smoke_fixtures", "stand_in_mentions"]
 
 MP2018_ZIP, MP2018_MEMBER = "mp.2018.6.1.json.zip", "mp.2018.6.1.json"
 #: Pages of the rendered site that are not checked: generated indices and the bibliography
@@ -43,10 +47,18 @@ MP2018_ZIP, MP2018_MEMBER = "mp.2018.6.1.json.zip", "mp.2018.6.1.json"
 UNCHECKED_PAGES = ("genindex.html", "search.html", "references.html")
 
 
-def _build_overlay(fixtures: Path, overlay: Path) -> None:
+def smoke_fixtures(fixtures: Path) -> dict[str, Path]:
+    """The fixture files of a ``tests/fixtures`` folder: its ``smoke/`` versions where present."""
+    names = {"mp2018": "mp2018_records.json", "aflux": "aflux_entries.json",
+             "nomad": "nomad_hbn_archive.json"}
+    return {key: (Path(fixtures) / "smoke" / name if (Path(fixtures) / "smoke" / name).is_file()
+                  else Path(fixtures) / name) for key, name in names.items()}
+
+
+def _build_overlay(mp2018_records: Path, overlay: Path) -> None:
     """Files served under ``/mirror`` in place of the real ones, built from the fixtures."""
     overlay.mkdir(parents=True, exist_ok=True)
-    records = (fixtures / "mp2018_records.json").read_bytes()
+    records = mp2018_records.read_bytes()
     target = overlay / MP2018_ZIP
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         info = zipfile.ZipInfo(MP2018_MEMBER, date_time=(2018, 6, 1, 0, 0, 0))
@@ -59,7 +71,8 @@ class FixtureServer:
     Parameters
     ----------
     fixtures
-        Folder with ``mp2018_records.json``, ``aflux_entries.json``, ``nomad_hbn_archive.json``.
+        ``{"mp2018": path, "aflux": path, "nomad": path}`` (see :func:`smoke_fixtures`), or a
+        folder holding ``mp2018_records.json``, ``aflux_entries.json``, ``nomad_hbn_archive.json``.
     workdir
         Where the fixture-built mirror files go.
     fallback_mirror
@@ -69,11 +82,16 @@ class FixtureServer:
     Use as a context manager; :attr:`environment` holds the settings to export.
     """
 
-    def __init__(self, fixtures: Path, workdir: Path, fallback_mirror: Path | None = None):
-        self.fixtures, self.workdir = Path(fixtures), Path(workdir)
+    def __init__(self, fixtures: Path | dict[str, Path], workdir: Path,
+                 fallback_mirror: Path | None = None):
+        if not isinstance(fixtures, dict):
+            fixtures = {"mp2018": Path(fixtures) / "mp2018_records.json",
+                        "aflux": Path(fixtures) / "aflux_entries.json",
+                        "nomad": Path(fixtures) / "nomad_hbn_archive.json"}
+        self.fixtures, self.workdir = fixtures, Path(workdir)
         self.fallback = Path(fallback_mirror) if fallback_mirror else None
-        self.aflux = json.loads((self.fixtures / "aflux_entries.json").read_text())
-        nomad = json.loads((self.fixtures / "nomad_hbn_archive.json").read_text())["entries"]
+        self.aflux = json.loads(Path(fixtures["aflux"]).read_text())
+        nomad = json.loads(Path(fixtures["nomad"]).read_text())["entries"]
         self.nomad = sorted(nomad, key=lambda e: e["entry_id"])
         self.overlay = self.workdir / "mirror"
         self.requests: list[str] = []
@@ -163,7 +181,7 @@ class FixtureServer:
         }
 
     def __enter__(self) -> FixtureServer:
-        _build_overlay(self.fixtures, self.overlay)
+        _build_overlay(Path(self.fixtures["mp2018"]), self.overlay)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -179,7 +197,8 @@ def smoke_environment(root: Path, build_dir: Path) -> FixtureServer:
     """The fixture server of the repository at ``root`` (not started; use ``with``)."""
     mirror = os.environ.get("HOWBIG_MIRROR", "").strip()
     fallback = Path(mirror) if mirror and Path(mirror).is_dir() else None
-    return FixtureServer(root / "tests" / "fixtures", build_dir / "smoke-data", fallback)
+    fixtures = smoke_fixtures(root / "tests" / "fixtures")
+    return FixtureServer(fixtures, build_dir / "smoke-data", fallback)
 
 
 def _page_text(path: Path) -> str:
