@@ -38,7 +38,7 @@ def _write(path, body: str):
 
 
 @pytest.mark.slow
-def test_papermill_injects_profile_and_hides_the_injected_cell(tmp_path):
+def test_papermill_injects_profile_hides_the_injected_cell_and_reports_progress(tmp_path, capfd):
     source = _write(tmp_path / "tiny.md", """
 ```{code-cell} ipython3
 :tags: [parameters]
@@ -57,6 +57,9 @@ print("profile is", profile)
     assert len(injected) == 1 and "remove-cell" in injected[0].metadata["tags"]
     printed = json.dumps(notebook.cells[-1].outputs)
     assert "profile is full" in printed
+    err = capfd.readouterr().err
+    assert "without encryption" not in err  # the kernel's TCP warning is silenced
+    assert "tiny: 4/4 cells" in err  # title, parameters, injected parameters, print
 
 
 @pytest.mark.slow
@@ -256,25 +259,6 @@ def test_progress_is_one_log_line_per_cell_off_a_terminal():
     assert "\r" not in log.getvalue()
     assert lines[-1].startswith("02_x: 3/3 cells [")
     assert len(lines) >= 3  # one per finished cell (plus the opening line)
-
-
-@pytest.mark.slow
-def test_execution_reports_progress_and_no_tcp_warning(tmp_path, capfd):
-    source = _write(tmp_path / "tiny.md", """
-```{code-cell} ipython3
-:tags: [parameters]
-profile = "quick"
-```
-
-```{code-cell} ipython3
-x = 1
-```
-""")
-    run = execute_notebook(source, tmp_path / "out.ipynb", profile="smoke")
-    assert run.status == "ok", run.error
-    err = capfd.readouterr().err
-    assert "without encryption" not in err
-    assert "tiny: 4/4 cells" in err  # title, parameters, injected parameters, x = 1
 
 
 # -------------------------------------------------------------------------- smoke profile
