@@ -347,3 +347,36 @@ def test_smoke_fixtures_share_keys_across_the_two_databases(tmp_path, monkeypatc
     mp = _build(files["mp2018"], 0.1, None, False, 1)
     assert len(mp) >= 40 and len(aflow) >= 40
     assert len(set(mp["key"]) & set(aflow["key"])) >= 5
+
+
+# ------------------------------------------------------------------ Sphinx: citations, buttons
+def test_author_year_labels_are_unique_and_match_the_colab_links():
+    from pybtex.database import parse_file
+    from pybtex.plugin import find_plugin
+
+    from howbig.book.sphinx_ext import AuthorYearLabels
+
+    bib = Path(__file__).resolve().parents[1] / "book" / "references.bib"
+    entries = find_plugin("pybtex.style.sorting", "author_year_title")().sort(
+        list(parse_file(str(bib)).entries.values()))
+    labels = list(AuthorYearLabels().format_labels(entries))
+    assert len(set(labels)) == len(labels)
+    by_key = dict(zip([e.key for e in entries], labels, strict=True))
+    assert by_key["speckhard2025"] == "Speckhard et al., 2025"
+    links = colab.citation_links(bib)
+    assert all(links[key].startswith(f"[{label}]") or links[key] == label
+               for key, label in by_key.items())
+
+
+def test_launch_buttons_only_on_chapter_pages():
+    from howbig.book.sphinx_ext import _only_chapters_launch
+
+    def context():
+        return {"header_buttons": [{"label": "launch-buttons"}, {"label": "download-buttons"}]}
+
+    chapter, page = context(), context()
+    _only_chapters_launch(None, "notebooks/02_transferability", "page.html", chapter, None)
+    _only_chapters_launch(None, "book/reproducibility", "page.html", page, None)
+    assert [b["label"] for b in chapter["header_buttons"]] == ["launch-buttons",
+                                                                "download-buttons"]
+    assert [b["label"] for b in page["header_buttons"]] == ["download-buttons"]
