@@ -37,10 +37,8 @@ def test_record_persists_and_converts_numpy_scalars(results):
     assert caption.startswith(f"Section {PAPER['mae_aflow_on_aflow'].section}")
     row = frame.iloc[0]
     assert row["paper"] == "30 meV/atom"
-    assert row["this build"] == "31.5 ± 1.5 meV/atom"
-    assert row["n / spread"] == "n = 3, std over 3 seeds"
-    assert row["build / paper"] == "1.05"
-    assert row["agrees"] == "yes"  # |31.5 - 30| <= 2 * 1.5
+    assert row["this build"] == "31.5 ± 1.5 meV/atom (n = 3, std over 3 seeds)"
+    assert row["build / paper"] == "1.05 (agrees)"  # |31.5 - 30| <= 2 * 1.5
     assert row["note"] == "smaller data"
 
 
@@ -81,9 +79,11 @@ def test_ratio_only_for_same_data_and_arithmetic(results):
     assert by_kind["arithmetic"].agrees is True
     assert by_kind["unclassified"].ratio is None
     frame = repro.section_tables(list(by_kind.values()))[0][2].set_index("kind")
-    assert frame.loc["analogue", "build / paper"] == "-"
+    assert frame.loc["analogue", "build / paper"] == "same finding"  # no ratio
     assert frame.loc["analogue", "note"] == "same sign: yes"
-    assert frame.loc["unclassified", "agrees"] == "-"
+    assert frame.loc["analogue", "this build"].endswith("(n = 5, std over 5 folds)")
+    assert frame.loc["arithmetic", "build / paper"] == "1.00 (agrees)"
+    assert frame.loc["unclassified", "build / paper"] == "-"
     assert repro.unclassified_by_chapter(list(by_kind.values())) == {"a": 1}
 
 

@@ -77,7 +77,7 @@ def _data(args: argparse.Namespace) -> int:
 def _book(args: argparse.Namespace) -> int:
     from howbig.book import pipeline as book
 
-    root = Path(args.root).resolve()
+    root = Path(getattr(args, "root", ".")).resolve()
     build_dir = Path(args.build_dir).resolve() if getattr(args, "build_dir", None) else None
     if args.action == "build":
         return book.build(root, profile=args.profile, render=not args.no_render,

@@ -128,13 +128,21 @@ def _build_text(rec: Record) -> str:
 def _spread_text(row: Row) -> str:
     rec = row.record
     if rec.n is None and not rec.spread:
-        return "none recorded" if row.kind in ("same data", "analogue") else "-"
+        return "no uncertainty recorded" if row.kind in ("same data", "analogue") else ""
     parts = [f"n = {rec.n}" if rec.n is not None else "", rec.spread]
     return ", ".join(p for p in parts if p)
 
 
-def _verdict(agrees: bool | None) -> str:
-    return "-" if agrees is None else ("yes" if agrees else "no")
+def _versus_paper(row: Row) -> str:
+    """The comparison in words: ratio and verdict, the analogue's verdict, or why none."""
+    if row.kind in COMPARED:
+        ratio = "-" if row.ratio is None else f"{row.ratio:.2f}"
+        return f"{ratio} ({'agrees' if row.agrees else 'differs'})" if row.agrees is not None \
+            else ratio
+    if row.kind == "analogue":
+        return {True: "same finding", False: "different finding", None: "no finding stated"}[
+            row.agrees]
+    return {"fixture": "not compared (fixture)", "input": "input"}.get(row.kind, "-")
 
 
 def summary_table(table_rows: list[Row]) -> pd.DataFrame:
@@ -174,8 +182,10 @@ def section_tables(table_rows: list[Row]) -> list[tuple[str, str, pd.DataFrame]]
     Returns
     -------
     list of ``(section, caption, frame)``; the caption names the data and the profile. Columns:
-    quantity, kind, paper, this build (± uncertainty), n / spread, build / paper (same data and
-    arithmetic only), agrees, note (the finding for analogues, else why the values may differ).
+    quantity, kind, paper, this build (value ± uncertainty, then n and what the spread is),
+    build / paper (the ratio and verdict for same data and arithmetic, the verdict of an
+    analogue's finding, else why there is none), note (an analogue's finding, else why the
+    values may differ).
     """
     out = []
     results = [r for r in table_rows if r.kind != "input"]
@@ -193,10 +203,10 @@ def section_tables(table_rows: list[Row]) -> list[tuple[str, str, pd.DataFrame]]
                 "quantity": r.quantity,
                 "kind": r.kind,
                 "paper": _paper_text(r.paper_value, PAPER[r.record.paper].unit),
-                "this build": _build_text(r.record),
-                "n / spread": _spread_text(r),
-                "build / paper": "-" if r.ratio is None else f"{r.ratio:.2f}",
-                "agrees": _verdict(r.agrees),
+                "this build": " ".join(
+                    p for p in (_build_text(r.record), f"({_spread_text(r)})"
+                                if _spread_text(r) else "") if p),
+                "build / paper": _versus_paper(r),
                 "note": (r.record.finding if r.kind == "analogue" else r.record.reason) or "-",
             }
             for r in group
