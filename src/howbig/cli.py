@@ -77,19 +77,37 @@ def _data(args: argparse.Namespace) -> int:
 def _book(args: argparse.Namespace) -> int:
     from howbig.book import pipeline as book
 
-    root = Path(args.root).resolve()
+    root = Path(getattr(args, "root", ".")).resolve()
+    build_dir = Path(args.build_dir).resolve() if getattr(args, "build_dir", None) else None
     if args.action == "build":
         return book.build(root, profile=args.profile, render=not args.no_render,
-                          timeout=args.timeout)
+                          timeout=args.timeout, build_dir=build_dir)
     if args.action == "run":
         docs = [d if "/" in d else f"notebooks/{d}" for d in args.documents]
         docs = [d.removesuffix(".md") for d in docs]
         return book.build(root, profile=args.profile, only=docs, render=args.render,
-                          timeout=args.timeout)
+                          timeout=args.timeout, build_dir=build_dir)
     if args.action == "colab":
-        for path in book.colab_notebooks(root, Path(args.out)):
+        for path in book.colab_notebooks(root, Path(args.out), build_dir=build_dir):
             print(path)
         return 0
+    if args.action == "check-repository":
+        from howbig.book.colab import check_repository
+
+        try:
+            print(f"repository: {check_repository(root, args.expect)}")
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    if args.action == "check-smoke":
+        from howbig.book.smoke import stand_in_mentions
+
+        found = stand_in_mentions(Path(args.site))
+        for page, name in found:
+            print(f"{page}: names the quick-profile stand-in {name!r}", file=sys.stderr)
+        print(f"[howbig] stand-in check: {len(found)} mention(s) in {args.site}")
+        return 1 if found else 0
     raise AssertionError(args.action)
 
 
@@ -99,6 +117,8 @@ def _dft(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from howbig.profiles import PROFILES
+
     parser = argparse.ArgumentParser(prog="howbig", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -116,8 +136,10 @@ def _parser() -> argparse.ArgumentParser:
     for name, helptext in (("build", "execute every notebook and render the site"),
                            ("run", "execute some notebooks only")):
         p = book_sub.add_parser(name, help=helptext)
-        p.add_argument("--profile", choices=["quick", "full"], default="quick")
+        p.add_argument("--profile", choices=sorted(PROFILES), default="quick")
         p.add_argument("--root", default=".", help="repository root (default: .)")
+        p.add_argument("--build-dir", default=None,
+                       help="folder of this build (default: <root>/_build)")
         p.add_argument("--timeout", type=int, default=None, help="per-cell timeout, seconds")
         if name == "build":
             p.add_argument("--no-render", action="store_true", help="execute only")
@@ -127,6 +149,15 @@ def _parser() -> argparse.ArgumentParser:
     colab_p = book_sub.add_parser("colab", help="write unexecuted .ipynb files for Colab")
     colab_p.add_argument("--root", default=".")
     colab_p.add_argument("--out", default="_build/colab")
+    colab_p.add_argument("--build-dir", default=None,
+                         help="build whose glued values the text gets (default: <root>/_build)")
+    repo_p = book_sub.add_parser("check-repository",
+                                 help="fail while _config.yml's repository.url is a placeholder")
+    repo_p.add_argument("--root", default=".")
+    repo_p.add_argument("--expect", default=None, help="URL the repository must have")
+    smoke_p = book_sub.add_parser("check-smoke",
+                                  help="fail if a rendered smoke page names a quick stand-in")
+    smoke_p.add_argument("site", help="rendered site, e.g. _build/smoke/html")
 
     dft_p = sub.add_parser("dft", help="generate the data this project computes itself")
     dft_p.add_argument("generator", choices=sorted(DFT_COMMANDS),

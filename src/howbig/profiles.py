@@ -181,3 +181,92 @@ def settings(chapter: str, profile: str) -> MappingProxyType:
             f"profile {profile!r} has no settings for chapter {chapter!r}; known: {sorted(table)}"
         )
     return MappingProxyType(dict(table[chapter]))
+
+
+# ---------------------------------------------------------------------------------------------
+# The ``smoke`` profile and the per-profile data names (owned by the book machinery).
+# ---------------------------------------------------------------------------------------------
+# ``smoke`` = the full profile's data sources and code paths with sizes cut to seconds, for CI.
+# ``howbig book build --profile smoke`` serves fixture files in the real formats on 127.0.0.1
+# (MP-2018 zip through ``HOWBIG_MIRROR``, AFLUX pages through ``HOWBIG_AFLUX_URL``, the NOMAD
+# archive query through ``HOWBIG_NOMAD_URL``) with a separate cache (``HOWBIG_DATA_DIR``); see
+# :mod:`howbig.book.smoke`. Only the sizes below differ from ``full``; keys absent here keep the
+# full value. A chapter that adds a size key to ``full`` should cut it here too.
+SMOKE_OVERRIDES: dict[str, dict[str, Any]] = {
+    "transferability": {
+        "latent_size": 8, "batch_size": 2, "max_steps": 20, "eval_every": 5, "patience": 10,
+        "decay_steps": 10, "learning_rate": 1e-3, "graph_jobs": 1,
+    },
+    "similarity": {},
+    "cluster_expansion": {"max_features": 30, "n_splits": 3},
+    "complexity": {
+        "nn_epochs": 20, "nn_hidden_grid": [[8]], "sisso_sis": 10,
+        "gap_n_train": 200, "gap_cv_folds": 2, "gap_nn_epochs": 3,
+        "gap_rf_grid": {"max_features": [0.33], "min_samples_leaf": [1]},
+        "gap_nn_grid": {"hidden": [[16]], "learning_rate": [1e-3], "weight_decay": [0.0]},
+        "gap_budgets": [100, 300], "gap_sisso_rungs": [0], "gap_sisso_dim": 2,
+        "gap_sisso_sis": 5, "gap_curve_sizes": [100, 200], "icsd_n": 200,
+    },
+    "infrastructure": {"storage_max_structures": 10_000},
+    "compute": {
+        "profile_steps": 3, "profile_warmup": 1, "nas_max_structures": 40, "nas_trials": 2,
+        "nas_max_steps": 10, "nas_eval_every": 5, "nas_mp_steps": [1], "nas_latent_sizes": [8],
+        "nas_batch_sizes": [8],
+    },
+}
+
+
+def _derive_smoke() -> dict[str, dict[str, Any]]:
+    import copy
+
+    smoke = copy.deepcopy(PROFILES["full"])
+    for chapter, overrides in SMOKE_OVERRIDES.items():
+        if chapter in smoke:
+            # keys the full block lacks are skipped here (tests/test_book.py names them)
+            smoke[chapter].update(
+                {k: copy.deepcopy(v) for k, v in overrides.items() if k in smoke[chapter]}
+            )
+    return smoke
+
+
+PROFILES["smoke"] = _derive_smoke()
+
+#: Names of the quick profile's stand-in datasets (registry name -> names a page may print).
+#: A smoke page (full code path) that mentions one of them still runs a quick-profile branch;
+#: ``.ci/run`` checks the rendered smoke site against this table (:mod:`howbig.book.smoke`).
+STAND_IN_DATASETS: dict[str, tuple[str, ...]] = {
+    "mp20_sample": ("mp20_sample", "MP-20"),
+    "cmr_perovskites": ("cmr_perovskites", "CMR"),
+}
+
+#: What each profile's chapters run on, for pages and checks: chapter -> description.
+DATA_NAMES: dict[str, dict[str, str]] = {
+    "quick": {
+        "transferability": "MP-20 sample (VASP-PBE) vs CMR cubic perovskites (GPAW)",
+        "similarity": "h-BN DOS computed with PySCF (this project)",
+        "cluster_expansion": "GeSn2N4 spinel configurations (public stand-in)",
+        "complexity": "PySCF basis-set errors; AFLOW band gaps (CrabNet benchmark)",
+        "infrastructure": "the paper's inputs; NAS on the MP-20 sample",
+    },
+    "full": {
+        "transferability": "MP-crystals-2018.6.1 vs AFLOW (AFLUX API)",
+        "similarity": "h-BN DOS (PySCF) and NOMAD FHI-aims h-BN entries",
+        "cluster_expansion": "GeSn2N4 spinel configurations (public stand-in)",
+        "complexity": "PySCF basis-set errors; AFLOW band gaps (CrabNet benchmark)",
+        "infrastructure": "the paper's inputs; NAS on MP-crystals-2018.6.1",
+    },
+}
+DATA_NAMES["smoke"] = {
+    chapter: f"fixtures in the format of: {name}" for chapter, name in DATA_NAMES["full"].items()
+}
+
+#: Expected wall time of each chapter in minutes (chapter -> profile -> minutes): quick on a
+#: 2-core laptop, full on one GPU (Colab T4 class), smoke on a CI core. Shown in the first
+#: cell of the Colab notebooks and by the chapters before they start. Update from status.json.
+EXPECTED_MINUTES: dict[str, dict[str, float]] = {
+    "transferability": {"quick": 5, "full": 600, "smoke": 1},
+    "similarity": {"quick": 2, "full": 15, "smoke": 1},
+    "cluster_expansion": {"quick": 4, "full": 10, "smoke": 1},
+    "complexity": {"quick": 6, "full": 90, "smoke": 1},
+    "infrastructure": {"quick": 4, "full": 240, "smoke": 1},
+}

@@ -6,7 +6,27 @@ A chapter calls :func:`record` for every number its narrative uses. The value is
 * written to ``$HOWBIG_RESULTS_DIR/<chapter>.json`` when that variable is set (the book build sets
   it), so that the reproducibility page can put it beside the paper's value.
 
-Nothing is ever typed into the reproducibility table: it is built from these records.
+Nothing is ever typed into the reproducibility table: it is built from these records
+(:mod:`howbig.book.reproducibility`).
+
+What a record says about the paper
+----------------------------------
+``kind`` (one of :data:`KINDS`) decides how the reproducibility page treats a record that names a
+paper number (``paper=``):
+
+* ``"input"``: set to the paper's value; listed apart as an input, never as a result (no ratio).
+* ``"arithmetic"`` / ``"same data"``: the same quantity measured the same way; shown with the
+  ratio build / paper. Agreement: ``agrees=`` if given, otherwise arithmetic within 2 % and same
+  data within two uncertainties (within 10 % when no uncertainty is recorded).
+* ``"analogue"``: measured on stand-in data; no ratio. Give the qualitative finding instead:
+  ``agrees=True/False`` (e.g. same sign, same ranking as the paper) and ``finding=`` a short text
+  saying what was compared ("same ranking: RF < NN < SISSO").
+* ``"fixture"``: smoke profile (tiny fixture data). Forced for every classified record when the
+  profile is ``"smoke"``; never compared with the paper.
+* ``""`` with a paper key: shown as *unclassified* (the chapter still has to say which it is).
+
+Measured kinds (``same data``, ``analogue``) carry ``uncertainty`` (same unit as the value),
+``n`` (repeats it comes from) and ``spread`` (what it is: "std over 3 seeds").
 """
 
 from __future__ import annotations
@@ -18,8 +38,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from howbig.paper import PAPER
 
 __all__ = [
@@ -28,8 +46,6 @@ __all__ = [
     "Recorder",
     "load_results",
     "record",
-    "reproducibility_sections",
-    "reproducibility_table",
     "results_dir",
 ]
 
@@ -51,6 +67,8 @@ class Record:
     uncertainty: float | None = None
     n: int | None = None
     spread: str = ""
+    agrees: bool | None = None
+    finding: str = ""
 
 
 #: What a record is, for the reproducibility page.  ``input``: set to the paper's value;
@@ -98,6 +116,8 @@ def record(
     uncertainty: float | None = None,
     n: int | None = None,
     spread: str = "",
+    agrees: bool | None = None,
+    finding: str = "",
 ) -> Any:
     """Glue ``value`` under ``key`` and store it for the reproducibility page.
 
@@ -124,6 +144,10 @@ def record(
     uncertainty, n, spread
         For measured values: the uncertainty (same unit as ``value``), the number of repeats it
         comes from, and what it is (e.g. ``"std over 3 seeds"``, ``"95% bootstrap CI half-width"``).
+    agrees, finding
+        For analogues: whether the qualitative finding of the paper holds here (same sign, same
+        ranking, ...) and a short text naming what was compared. For same data / arithmetic,
+        ``agrees`` overrides the page's numeric test.
 
     Returns
     -------
@@ -136,6 +160,9 @@ def record(
         raise ValueError(f"record({key!r}): kind {kind!r} is not one of {KINDS}")
     # numpy scalars would glue as "np.float64(...)", which {glue:text} cannot format.
     value = value.item() if hasattr(value, "item") and getattr(value, "ndim", 1) == 0 else value
+    profile = profile or os.environ.get("HOWBIG_PROFILE", "")
+    if profile == "smoke" and (kind or paper is not None):
+        kind = "fixture"  # tiny fixture data: never compared with the paper
     _glue(key, value)
     directory = results_dir()
     if directory is not None:
@@ -143,7 +170,8 @@ def record(
         path = directory / f"{chapter}.json"
         table = json.loads(path.read_text()) if path.is_file() else {}
         entry = Record(chapter, key, _jsonable(value), unit, paper, reason, profile, data, fmt,
-                       kind, _jsonable(uncertainty), n, spread)
+                       kind, _jsonable(uncertainty), n, spread,
+                       None if agrees is None else bool(agrees), finding)
         table[key] = asdict(entry)
         path.write_text(json.dumps(table, indent=1))
     return value
@@ -179,85 +207,3 @@ def load_results(directory: Path | None = None) -> list[Record]:
         for entry in json.loads(path.read_text()).values():
             records.append(Record(**entry))
     return records
-
-
-def _format(value: Any, fmt: str) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, int | float):
-        try:
-            return fmt.format(value)
-        except (ValueError, TypeError):
-            return str(value)
-    return str(value)
-
-
-def _paper_text(value: float, unit: str) -> str:
-    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
-    return f"{text} {unit}".strip()
-
-
-def _ratio(value: Any, paper: float) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or paper == 0:
-        return None
-    return float(value) / paper
-
-
-def reproducibility_table(records: list[Record]) -> pd.DataFrame:
-    """Paper value beside this build's value for every record that names a paper number.
-
-    The ``build / paper`` column is the ratio of the two values where both are numbers
-    (1.00 means identical); ``why they may differ`` is the chapter's one-line reason.
-    """
-    rows = []
-    for rec in records:
-        if rec.paper is None:
-            continue
-        number = PAPER[rec.paper]
-        ratio = _ratio(rec.value, number.value)
-        rows.append(
-            {
-                "section": number.section,
-                "quantity": number.description,
-                "paper": _paper_text(number.value, number.unit),
-                "this build": f"{_format(rec.value, rec.fmt)} {rec.unit}".strip(),
-                "build / paper": "-" if ratio is None else f"{ratio:.2f}",
-                "profile": rec.profile,
-                "data": rec.data,
-                "why they may differ": rec.reason or "-",
-            }
-        )
-    frame = pd.DataFrame(
-        rows,
-        columns=["section", "quantity", "paper", "this build", "build / paper", "profile",
-                 "data", "why they may differ"],
-    )
-    return frame.sort_values("section", kind="stable").reset_index(drop=True)
-
-
-def reproducibility_sections(table: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
-    """Split :func:`reproducibility_table` into one narrow table per paper section.
-
-    The full table has eight columns, too wide for a book page. Per section, the data the
-    numbers were computed on (usually one dataset) moves into a caption and the profile into the
-    reason column where it is not the same for every row of the book.
-
-    Returns
-    -------
-    list of ``(section, caption, frame)`` with ``frame`` holding the columns quantity, paper,
-    this build, build / paper and why they may differ.
-    """
-    profiles = set(table["profile"]) if len(table) else set()
-    out = []
-    for section, rows in table.groupby("section", sort=False):
-        datasets = [d for d in dict.fromkeys(rows["data"]) if d]
-        caption = f"Section {section}" + (f" - data: {'; '.join(datasets)}" if datasets else "")
-        frame = rows[["quantity", "paper", "this build", "build / paper",
-                      "why they may differ"]].reset_index(drop=True)
-        if len(profiles) > 1:
-            frame["why they may differ"] = [
-                f"({p} profile) {why}" for p, why in zip(rows["profile"],
-                                                         rows["why they may differ"], strict=True)
-            ]
-        out.append((str(section), caption, frame))
-    return out

@@ -10,22 +10,28 @@ Steps (``howbig book build``):
    duplicate for Sphinx, hence the separate folder);
 3. ``jupyter-book build`` renders the stage with ``-W -n --keep-going`` (warnings are errors).
 
+With ``profile="smoke"`` the build first starts a fixture server on 127.0.0.1 and points the
+data sources at it (:mod:`howbig.book.smoke`). ``build_dir`` keeps builds apart
+(``_build`` for the quick site, e.g. ``_build/smoke`` for the smoke site).
+
 Chapters run in the order of ``_toc.yml``; the reproducibility and status pages run last because
 they read what the chapters recorded.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import yaml
+
+from howbig.book.execute import NotebookRun, execute_notebook
 
 __all__ = [
     "NotebookRun",
@@ -36,18 +42,8 @@ __all__ = [
     "source_order",
 ]
 
-LAST = ("book/reproducibility", "book/status")  # pages that read the chapters' records
-
-
-@dataclass
-class NotebookRun:
-    """Outcome of executing one notebook."""
-
-    source: str
-    profile: str
-    status: str  # "ok" | "failed" | "skipped"
-    seconds: float
-    error: str = ""
+# Pages that read the chapters' records run after them, in this order.
+LAST = ("book/reproducibility", "book/conclusions", "book/index", "book/status")
 
 
 def is_notebook_source(path: Path) -> bool:
@@ -83,70 +79,6 @@ def source_order(root: Path) -> list[str]:
     toc = yaml.safe_load((root / "_toc.yml").read_text())
     files = [f.removesuffix(".md").removesuffix(".ipynb") for f in _toc_files(toc)]
     return [f for f in files if f not in LAST] + [f for f in LAST if f in files]
-
-
-def _tag_injected_cell(ipynb: Path) -> None:
-    import nbformat
-
-    notebook = nbformat.read(ipynb, as_version=4)
-    for cell in notebook.cells:
-        tags = cell.get("metadata", {}).get("tags", [])
-        if "injected-parameters" in tags and "remove-cell" not in tags:
-            cell["metadata"]["tags"] = [*tags, "remove-cell"]
-    nbformat.write(notebook, ipynb)
-
-
-def execute_notebook(
-    source: Path,
-    output: Path,
-    *,
-    profile: str = "quick",
-    cwd: Path | None = None,
-    timeout: int | None = None,
-) -> NotebookRun:
-    """Convert a MyST notebook with jupytext and execute it with papermill.
-
-    Parameters
-    ----------
-    source
-        The ``.md`` notebook.
-    output
-        Where the executed ``.ipynb`` goes.
-    profile
-        Injected as the ``profile`` parameter.
-    cwd
-        Working directory of the kernel (default: the source's folder).
-    timeout
-        Per-cell timeout in seconds (``None``: no limit).
-    """
-    import jupytext
-    import papermill
-
-    output.parent.mkdir(parents=True, exist_ok=True)
-    notebook = jupytext.read(source)
-    notebook.metadata["kernelspec"] = {
-        "name": "python3", "display_name": "Python 3", "language": "python",
-    }
-    jupytext.write(notebook, output, fmt="ipynb")
-    start = time.perf_counter()
-    status, error = "ok", ""
-    try:
-        papermill.execute_notebook(
-            str(output),
-            str(output),
-            parameters={"profile": profile},
-            kernel_name="python3",
-            cwd=str(cwd or source.parent),
-            execution_timeout=timeout,
-            progress_bar=False,
-            log_output=False,
-        )
-    except Exception as exc:  # papermill raises PapermillExecutionError and friends
-        status, error = "failed", f"{type(exc).__name__}: {str(exc)[-2000:]}"
-    seconds = time.perf_counter() - start
-    if output.exists():
-        _tag_injected_cell(output)
-    return NotebookRun(str(source), profile, status, round(seconds, 1), error)
 
 
 # MathJax 3 parts that ``tex-mml-chtml.js`` loads: fonts (output/), TeX extensions loaded on
@@ -210,6 +142,7 @@ def build(
     only: list[str] | None = None,
     render: bool = True,
     timeout: int | None = None,
+    build_dir: Path | None = None,
 ) -> int:
     """Execute the book's notebooks and render the site; returns a process exit code.
 
@@ -218,7 +151,7 @@ def build(
     root
         Repository root (holds ``_config.yml`` and ``_toc.yml``).
     profile
-        ``"quick"`` or ``"full"``.
+        A key of :data:`howbig.profiles.PROFILES` (``"quick"``, ``"full"``, ``"smoke"``).
     only
         Execute only these documents (e.g. ``["notebooks/02_transferability"]``); others keep
         their previously executed output in the stage, if any.
@@ -226,9 +159,11 @@ def build(
         Run jupyter-book after executing.
     timeout
         Per-cell timeout in seconds.
+    build_dir
+        Folder of this build (stage, results, status, ``html``); default ``<root>/_build``.
     """
     root = root.resolve()
-    build_dir = root / "_build"
+    build_dir = (build_dir or root / "_build").resolve()
     stage = build_dir / "stage"
     results = build_dir / "results"
     status_path = build_dir / "status.json"
@@ -236,49 +171,89 @@ def build(
     _stage_config(root, stage)
     _copy_plain_pages(root, stage)
 
+    status = json.loads(status_path.read_text()) if status_path.is_file() else {}
+    if only is None or status.get("profile") != profile:
+        # A whole build (or a new profile) starts from no records: none of another run leaks in.
+        shutil.rmtree(results, ignore_errors=True)
+        status = {}
+    status.setdefault("runs", {})
+    status["profile"] = profile
     os.environ["HOWBIG_RESULTS_DIR"] = str(results)
     os.environ["HOWBIG_STATUS_FILE"] = str(status_path)
     os.environ["HOWBIG_PROFILE"] = profile
-    status = json.loads(status_path.read_text()) if status_path.is_file() else {}
-    status.setdefault("runs", {})
-    status["profile"] = profile
 
-    failed = []
     documents = source_order(root)
     selected = [d for d in documents if only is None or d in only or Path(d).name in only]
     if only is not None and not selected:
         raise SystemExit(f"none of {only} is in _toc.yml; documents are: {documents}")
-    for doc in documents:
-        source = root / f"{doc}.md"
-        if not source.is_file() or not is_notebook_source(source):
-            continue
-        if doc not in selected:
-            continue
-        print(f"[howbig] executing {doc} (profile={profile}) ...", flush=True)
-        # Reproducibility/status pages read the status file: write it before they run.
-        status_path.write_text(json.dumps(status, indent=1))
-        run = execute_notebook(source, stage / f"{doc}.ipynb", profile=profile, cwd=root,
-                               timeout=timeout)
-        status["runs"][doc] = asdict(run)
-        status_path.write_text(json.dumps(status, indent=1))
-        print(f"[howbig]   {run.status} in {run.seconds:.1f} s", flush=True)
-        if run.status != "ok":
-            failed.append(doc)
-            print(run.error, file=sys.stderr)
+    with _data_sources(root, build_dir, profile):
+        failed = _execute_all(root, stage, selected, status, status_path, profile, timeout)
 
     code = 0
     if render:
-        cmd = [
-            *_jupyter_book_command(), "build", str(stage),
-            "--path-output", str(root), "-W", "-n", "--keep-going",
-        ]
-        print("[howbig]", " ".join(cmd), flush=True)
-        code = subprocess.call(cmd)
-        if code == 0:
-            print(f"[howbig] site: {build_dir / 'html' / 'index.html'}")
+        code = _render(root, stage, build_dir)
     if failed:
         print(f"[howbig] notebooks that failed: {', '.join(failed)}", file=sys.stderr)
         return 1
+    return code
+
+
+@contextlib.contextmanager
+def _data_sources(root: Path, build_dir: Path, profile: str):
+    """For the smoke profile: serve the fixtures on 127.0.0.1 and point the data sources there."""
+    if profile != "smoke":
+        yield
+        return
+    from howbig.book.smoke import smoke_environment
+
+    saved = dict(os.environ)
+    with smoke_environment(root, build_dir) as server:
+        os.environ.update(server.environment)
+        print(f"[howbig] smoke profile: fixtures served at {server.base_url}", flush=True)
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+def _execute_all(root: Path, stage: Path, selected: list[str], status: dict,
+                 status_path: Path, profile: str, timeout: int | None) -> list[str]:
+    failed = []
+    documents = [d for d in selected
+                 if (root / f"{d}.md").is_file() and is_notebook_source(root / f"{d}.md")]
+    for number, doc in enumerate(documents, start=1):
+        print(f"[howbig] [{number}/{len(documents)}] executing {doc} (profile={profile}) ...",
+              flush=True)
+        # Reproducibility/status pages read the status file: write it before they run.
+        status_path.write_text(json.dumps(status, indent=1))
+        run: NotebookRun = execute_notebook(root / f"{doc}.md", stage / f"{doc}.ipynb",
+                                            profile=profile, cwd=root, timeout=timeout)
+        status["runs"][doc] = asdict(run)
+        status_path.write_text(json.dumps(status, indent=1))
+        print(f"[howbig]   {doc}: {run.status} in {run.seconds:.1f} s", flush=True)
+        if run.status != "ok":
+            failed.append(doc)
+            print(run.error, file=sys.stderr)
+    return failed
+
+
+def _render(root: Path, stage: Path, build_dir: Path) -> int:
+    """Render the stage with jupyter-book into ``build_dir/html``."""
+    # jupyter-book writes to <path-output>/_build/html: the default build dir is <root>/_build.
+    default = build_dir == root / "_build"
+    path_output = root if default else build_dir / "jupyter-book"
+    cmd = [
+        *_jupyter_book_command(), "build", str(stage),
+        "--path-output", str(path_output), "-W", "-n", "--keep-going",
+    ]
+    print("[howbig]", " ".join(cmd), flush=True)
+    code = subprocess.call(cmd)
+    if code == 0 and not default:
+        shutil.rmtree(build_dir / "html", ignore_errors=True)
+        shutil.copytree(path_output / "_build" / "html", build_dir / "html")
+    if code == 0:
+        print(f"[howbig] site: {build_dir / 'html' / 'index.html'}")
     return code
 
 
@@ -298,19 +273,8 @@ def _jupyter_book_command() -> list[str]:
                        "install the pinned requirements (`make venv`) first")
 
 
-def colab_notebooks(root: Path, out: Path) -> list[Path]:
-    """Write an unexecuted ``.ipynb`` of every notebook source, for Colab (same relative paths)."""
-    import jupytext
+def colab_notebooks(root: Path, out: Path, **kwargs) -> list[Path]:
+    """Colab notebooks of every chapter (see :func:`howbig.book.colab.colab_notebooks`)."""
+    from howbig.book.colab import colab_notebooks as export
 
-    written = []
-    for doc in source_order(root):
-        source = root / f"{doc}.md"
-        if source.is_file() and is_notebook_source(source):
-            target = out / f"{doc}.ipynb"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            notebook = jupytext.read(source)
-            notebook.metadata["accelerator"] = "GPU"
-            notebook.metadata["colab"] = {"provenance": [], "gpuType": "T4"}
-            jupytext.write(notebook, target, fmt="ipynb")
-            written.append(target)
-    return written
+    return export(root, out, **kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 from importlib import metadata
 from pathlib import Path
 
@@ -53,17 +54,21 @@ def environment_table() -> pd.DataFrame:
 
 
 def runs_table(status_file: Path | None = None) -> pd.DataFrame:
-    """Per-notebook execution status and wall time, from the build's ``status.json``."""
+    """Per-notebook status, wall time and the expected time of the profile (``status.json``)."""
     path = status_file or (
         Path(os.environ["HOWBIG_STATUS_FILE"]) if "HOWBIG_STATUS_FILE" in os.environ else None
     )
-    columns = ["notebook", "profile", "status", "seconds"]
+    from howbig.profiles import EXPECTED_MINUTES
+
+    columns = ["notebook", "profile", "status", "seconds", "expected minutes"]
     if path is None or not Path(path).is_file():
         return pd.DataFrame(columns=columns)
     runs = json.loads(Path(path).read_text()).get("runs", {})
-    rows = [
-        {"notebook": doc, "profile": run["profile"], "status": run["status"],
-         "seconds": run["seconds"]}
-        for doc, run in runs.items()
-    ]
+    rows = []
+    for doc, run in runs.items():
+        chapter = re.sub(r"^\d+_", "", Path(doc).name)
+        expected = EXPECTED_MINUTES.get(chapter, {}).get(run["profile"])
+        rows.append({"notebook": doc, "profile": run["profile"], "status": run["status"],
+                     "seconds": run["seconds"],
+                     "expected minutes": "-" if expected is None else f"{expected:g}"})
     return pd.DataFrame(rows, columns=columns)
