@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,6 +47,11 @@ __all__ = [
 
 ICSD_FILES: tuple[str, ...] = ("aflow_icsd_nonmetal_gaps.csv", "aflow_icsd_gap_window.csv")
 AFLUX_URL = "https://aflow.org/API/aflux/v1.0/"
+
+def _aflux_url(base_url: str | None) -> str:
+    """``base_url``, else ``$HOWBIG_AFLUX_URL`` (smoke builds serve fixtures), else default."""
+    return base_url or os.environ.get("HOWBIG_AFLUX_URL", AFLUX_URL)
+
 DEFAULT_MATCHBOOK = (
     "enthalpy_formation_atom(*),Egap(*),dft_type(*),"
     "compound,auid,aurl,spacegroup_relax,geometry,positions_fractional"
@@ -147,7 +153,7 @@ def _iter_pages(folder: Path) -> Iterator[list[dict[str, Any]]]:
 
 
 def fetch_aflux(
-    base_url: str = AFLUX_URL,
+    base_url: str | None = None,
     *,
     matchbook: str = DEFAULT_MATCHBOOK,
     page_size: int = 1000,
@@ -188,6 +194,7 @@ def fetch_aflux(
     list of dict
         The raw AFLUX entries of all pages, in page order.
     """
+    base_url = _aflux_url(base_url)
     folder = _cache_folder(base_url, matchbook, page_size, Path(cache) if cache else None)
     folder.mkdir(parents=True, exist_ok=True)
     done_marker = folder / "COMPLETE"
@@ -323,7 +330,7 @@ def aflux_entries_to_table(
 
 
 def load_aflow(
-    base_url: str = AFLUX_URL,
+    base_url: str | None = None,
     *,
     matchbook: str = DEFAULT_MATCHBOOK,
     page_size: int = 1000,
@@ -342,6 +349,7 @@ def load_aflow(
     filters). The parsed table is cached too, keyed by the downloaded pages' content.
     ``n_jobs`` processes run the symmetry search (``-1``: all cores).
     """
+    base_url = _aflux_url(base_url)
     entries = fetch_aflux(
         base_url,
         matchbook=matchbook,
