@@ -30,9 +30,8 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 def test_two_workers_share_one_sqlite_study(tmp_path):
     url = f"sqlite:///{tmp_path / 'nas.db'}"
     create_study("shared", url)  # create once, so the workers do not race on the schema
-    cmd = [sys.executable, "-m", "howbig.chapters.infrastructure.nas",
-           "--storage", url, "--study", "shared",
-           "--n-trials", "6", "--toy"]
+    cmd = [sys.executable, "-m", "howbig.cli", "nas", "worker", "--storage", url,
+           "--study", "shared", "--n-trials", "6", "--toy", "0"]
     workers = [subprocess.Popen([*cmd, "--seed", str(seed)], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True) for seed in (1, 2)]
     for w in workers:
