@@ -12,7 +12,7 @@ random search. Summaries, the Fig. 7 grid and the pruning replay are in :mod:`.n
 many workers on many machines. Every worker runs the same command, ``howbig nas worker``; it
 joins the study (``load_if_exists``), asks the storage for its next trial, trains, and writes
 the result back. The RandomSampler needs no coordination between workers. On a SLURM cluster,
-one job array is the whole search (``psycopg2-binary`` is in ``requirements.txt``)::
+one job array is the whole search (the driver, ``psycopg``, is in ``requirements.txt``)::
 
     # once, on the database host (any PostgreSQL >= 12 the GPU nodes can reach):
     createdb howbig_nas
