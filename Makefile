@@ -46,8 +46,9 @@ wheelhouse:
 	echo $(PLATFORM_TAG) > $(WHEELHOUSE_DIR)/PLATFORM
 	@echo "wheelhouse: $(WHEELHOUSE_DIR) ($$(ls $(WHEELHOUSE_DIR)/*.whl | wc -l) wheels, $$(du -sh $(WHEELHOUSE_DIR) | cut -f1)); install with: make venv WHEELHOUSE=$(WHEELHOUSE_DIR)"
 
+# make test PYTEST_ARGS='-m "not slow"'   (CI runs everything, slow tests included)
 test: venv
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 book: venv
 	$(BIN)/howbig book build --profile $(PROFILE)
