@@ -170,3 +170,13 @@ def test_objective_trains_reports_and_prunes():
                     n_trials=1)
     assert pruned.trials[0].state == optuna.trial.TrialState.PRUNED
     assert sorted(pruned.trials[0].intermediate_values) == [3]
+
+
+@pytest.mark.slow
+def test_quick_dataset_is_chapter_2s_split_of_the_mp20_sample(shared_mirror):
+    from howbig.chapters.infrastructure.nas import quick_dataset
+
+    data = quick_dataset("band_gap", max_structures=60, seed=1, progress=False)
+    assert data.n_structures == 60 == len(data.train) + len(data.validation)
+    assert 0.6 < len(data.train) / 60 < 0.95  # a group split: about, not exactly, 80 %
+    assert data.unit == "eV" and data.source == "mp20_sample"
