@@ -16,10 +16,10 @@ one job array is the whole search (the driver, ``psycopg``, is in ``requirements
 
     # once, on the database host (any PostgreSQL >= 12 the GPU nodes can reach):
     createdb howbig_nas
-    # nas.sbatch: 32 array tasks, one GPU each, 25 trials each = 800 trials in one study
-    #SBATCH --array=0-31 --gres=gpu:1 --time=24:00:00
-    howbig nas worker --storage postgresql://USER:PASSWORD@DBHOST:5432/howbig_nas \\
-        --study mpeu-aflow --n-trials 25 --seed "$SLURM_ARRAY_TASK_ID"
+    # 32 array tasks, one GPU each, 25 trials each = 800 trials in one study:
+    sbatch --array=0-31 --gres=gpu:1 --time=24:00:00 --wrap 'howbig nas worker \\
+        --storage postgresql://USER:PASSWORD@DBHOST:5432/howbig_nas \\
+        --study mpeu-mp20 --n-trials 25 --seed $SLURM_ARRAY_TASK_ID'
 
 **Workers die; trials are not lost.** With an RDB storage every worker sends a heartbeat for its
 running trial (``--heartbeat`` seconds, Optuna's ``heartbeat_interval``). A trial whose
@@ -32,8 +32,7 @@ killed job costs the time of one trial, not its configuration.
 after every evaluation (through ``train``'s ``on_evaluation`` callback) and raises
 ``optuna.TrialPruned`` when the pruner says so.
 
-``python -m howbig.chapters.infrastructure.nas worker ...`` is the same command as
-``howbig nas worker ...``.
+``python -m howbig.chapters.infrastructure.nas ...`` is an alias of ``howbig nas worker ...``.
 """
 
 from __future__ import annotations
@@ -386,4 +385,9 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "howbig nas") -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main(prog="python -m howbig.chapters.infrastructure.nas"))
+    import sys
+
+    _argv = sys.argv[1:]
+    if not _argv or _argv[0] not in ("worker", "-h", "--help"):
+        _argv = ["worker", *_argv]  # the module's older form had no subcommand
+    raise SystemExit(main(_argv, prog="python -m howbig.chapters.infrastructure.nas"))
