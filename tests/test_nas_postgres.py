@@ -63,7 +63,7 @@ def test_killed_worker_trial_fails_and_is_retried_while_the_other_completes(post
         (doomed,) = trials(State.RUNNING)
         assert doomed.user_attrs["worker"].endswith(f":{victim.pid}")
         survivor = subprocess.Popen(
-            [*worker, "--n-trials", "12", "--toy", "0.5", "--seed", "2"],
+            [*worker, "--n-trials", "16", "--toy", "0.5", "--seed", "2"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         _wait_for(lambda: trials(State.COMPLETE), "the survivor's first trial")
         victim.send_signal(signal.SIGKILL)  # no clean-up, no last heartbeat: as a lost node
@@ -79,12 +79,12 @@ def test_killed_worker_trial_fails_and_is_retried_while_the_other_completes(post
     everything = trials()
     numbers = sorted(t.number for t in everything)
     assert numbers == list(range(len(everything)))  # each trial recorded once, no gaps
-    assert len(everything) == 13  # the victim's one + the survivor's twelve
+    assert len(everything) == 17  # the victim's one + the survivor's sixteen
     failed = trials(State.FAIL)
     assert [t.number for t in failed] == [doomed.number]  # the heartbeat went stale: FAIL
     assert failed[0].params == doomed.params
     complete = trials(State.COMPLETE)
-    assert len(complete) == 12 and not trials(State.RUNNING, State.WAITING)
+    assert len(complete) == 16 and not trials(State.RUNNING, State.WAITING)
     assert all(t.user_attrs["worker"].endswith(f":{survivor.pid}") for t in complete)
     # Nothing lost: the dead worker's configuration was queued again and completed.
     (retry,) = [t for t in complete if t.system_attrs.get("failed_trial") == doomed.number]
