@@ -59,8 +59,11 @@ def test_killed_worker_trial_fails_and_is_retried_while_the_other_completes(post
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     survivor = None
     try:
-        _wait_for(lambda: trials(State.RUNNING), "the victim's trial to start")
-        (doomed,) = trials(State.RUNNING)
+        def victim_running() -> list[optuna.trial.FrozenTrial]:
+            return [t for t in trials(State.RUNNING) if "worker" in t.user_attrs]
+
+        _wait_for(victim_running, "the victim's trial to start")
+        (doomed,) = victim_running()
         assert doomed.user_attrs["worker"].endswith(f":{victim.pid}")
         survivor = subprocess.Popen(
             [*worker, "--n-trials", "16", "--toy", "0.5", "--seed", "2"],
@@ -82,13 +85,13 @@ def test_killed_worker_trial_fails_and_is_retried_while_the_other_completes(post
     assert len(everything) == 17  # the victim's one + the survivor's sixteen
     failed = trials(State.FAIL)
     assert [t.number for t in failed] == [doomed.number]  # the heartbeat went stale: FAIL
-    assert failed[0].params == doomed.params
+    assert set(failed[0].params) == {"mp_steps", "latent_size", "learning_rate", "batch_size"}
     complete = trials(State.COMPLETE)
     assert len(complete) == 16 and not trials(State.RUNNING, State.WAITING)
     assert all(t.user_attrs["worker"].endswith(f":{survivor.pid}") for t in complete)
     # Nothing lost: the dead worker's configuration was queued again and completed.
     (retry,) = [t for t in complete if t.system_attrs.get("failed_trial") == doomed.number]
-    assert retry.params == doomed.params
+    assert retry.params == failed[0].params
     for t in complete:  # every stored value belongs to its stored parameters
         assert t.value == pytest.approx(toy_objective(optuna.trial.FixedTrial(t.params)))
 
