@@ -13,7 +13,6 @@ import pytest
 
 from howbig.chapters.infrastructure.nas import (
     SearchSpace,
-    _toy_objective,
     create_study,
     early_ranking_curve,
     grid_summary,
@@ -21,6 +20,7 @@ from howbig.chapters.infrastructure.nas import (
     nas_summary,
     ranking_agreement,
     replay_pruner,
+    toy_objective,
     trials_frame,
 )
 
@@ -45,7 +45,7 @@ def test_two_workers_share_one_sqlite_study(tmp_path):
     assert len({t.user_attrs["worker"] for t in trials}) == 2  # both processes contributed
     for t in trials:  # every stored value belongs to its stored parameters
         replay = optuna.trial.FixedTrial(t.params)
-        assert t.value == pytest.approx(_toy_objective(replay))
+        assert t.value == pytest.approx(toy_objective(replay))
     assert study.best_value == min(t.value for t in trials)
 
 
@@ -121,7 +121,7 @@ def test_create_study_rejects_unknown_choices():
 def test_random_sampler_is_reproducible():
     def draws(seed: int) -> pd.DataFrame:
         study = create_study("r", None, seed=seed)
-        study.optimize(_toy_objective, n_trials=5)
+        study.optimize(toy_objective, n_trials=5)
         return trials_frame(study)[["mp_steps", "latent_size", "learning_rate", "batch_size"]]
 
     pd.testing.assert_frame_equal(draws(3), draws(3))

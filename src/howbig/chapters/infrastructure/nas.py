@@ -323,9 +323,6 @@ def toy_objective(trial: optuna.Trial, seconds: float = 0.0) -> float:
     return (p["mp_steps"] - 2) ** 2 + math.log2(p["latent_size"] / 16) ** 2 + p["learning_rate"]
 
 
-_toy_objective = toy_objective  # the former private name
-
-
 def _worker_parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description="Neural architecture search workers.")
     sub = parser.add_subparsers(dest="action", required=True)
