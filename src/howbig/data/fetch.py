@@ -245,8 +245,11 @@ def fetch_file(file_name: str, *, progress: bool = False, force: bool = False) -
             path = Path(pup.fetch(entry.name, downloader=downloader))
         except ValueError as exc:  # pooch: hash mismatch; the temporary file is already gone
             raise _download_mismatch(ds, entry, origin, downloader.size, str(exc)) from exc
+        except requests.ConnectionError:
+            failures.append(f"{origin}: no connection (offline, or the host is unreachable)")
+            continue
         except (requests.RequestException, OSError) as exc:
-            failures.append(f"{origin}: {type(exc).__name__}: {exc}")
+            failures.append(f"{origin}: {type(exc).__name__}: {str(exc)[:300]}")
             continue
         try:
             _check_archive(ds, entry, path)
