@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from howbig.cli import main
+
+SRC = Path(__file__).resolve().parents[1] / "src"
 
 
 def test_data_list_shows_every_dataset(capsys, isolated_cache):
@@ -30,3 +40,102 @@ def test_fetch_without_names_asks_for_them(capsys):
 def test_unknown_command_is_an_error():
     with pytest.raises(SystemExit):
         main(["nonsense"])
+
+
+# --------------------------------------------------------------------------- data fetch failures
+SMALL = ("mp2018_mpeu", "gesn2n4")  # small datasets: a few files, about 2 MB
+
+
+@pytest.fixture
+def temp_mirror(tmp_path, shared_mirror, isolated_cache, monkeypatch):
+    """A mirror directory holding copies of the small datasets' files (not the real cache)."""
+    from howbig import data
+
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    for name in SMALL:
+        for f in data.dataset(name).files:
+            shutil.copyfile(shared_mirror / f.name, mirror / f.name)
+    monkeypatch.setenv("HOWBIG_MIRROR", str(mirror))
+    return mirror
+
+
+def test_fetch_continues_past_a_missing_file_and_ends_with_a_table(temp_mirror, capsys):
+    from howbig import data
+
+    (temp_mirror / "gesn2n4_hse.csv").unlink()  # one file the mirror lacks (and offline)
+    with _offline():
+        assert main(["data", "fetch", *SMALL]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    table = err[err.index("files are missing"):]
+    assert "gesn2n4_hse.csv" in table and "not cached, no source reachable" in table
+    assert f"1 of {sum(len(data.dataset(n).files) for n in SMALL)} files are missing" in err
+    others = [f.name for n in SMALL for f in data.dataset(n).files if f.name != "gesn2n4_hse.csv"]
+    assert all(data.is_cached(name) for name in others)  # the rest was fetched
+    assert not data.is_cached("gesn2n4_hse.csv")
+
+
+def test_corrupted_cache_is_reported_then_repaired_with_force(temp_mirror, capsys):
+    from howbig import data
+
+    assert main(["data", "fetch", "mp2018_mpeu"]) == 0
+    damaged = data.cached_path("mp2018_mpeu_config.json")
+    damaged.write_bytes(damaged.read_bytes()[:100])  # a truncated copy
+    assert main(["data", "fetch", "mp2018_mpeu"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "truncated" in err and "howbig data fetch mp2018_mpeu --force" in err
+    assert main(["data", "verify", "mp2018_mpeu"]) == 1
+    assert main(["data", "fetch", "mp2018_mpeu", "--force"]) == 0  # the documented repair
+    assert main(["data", "verify", "mp2018_mpeu"]) == 0
+    assert data.sha256sum(damaged) == data.file_entry("mp2018_mpeu_config.json")[1].sha256
+
+
+def test_longer_file_is_not_called_truncated(temp_mirror, capsys):
+    from howbig import data
+
+    assert main(["data", "fetch", "mp2018_mpeu"]) == 0
+    cached = data.cached_path("mp2018_mpeu_config.json")
+    cached.write_bytes(cached.read_bytes() + b"\n extra")
+    assert main(["data", "fetch", "mp2018_mpeu"]) == 1
+    err = capsys.readouterr().err
+    assert "checksum mismatch" in err and "truncated" not in err
+
+
+def test_expected_errors_print_no_traceback_unless_debug(isolated_cache, capsys):
+    with _offline():
+        assert main(["data", "fetch", "mp2018_mpeu"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "not cached and could not be fetched" in err
+    assert main(["data", "fetch", "no_such_dataset"]) == 1
+    err = capsys.readouterr().err
+    assert "unknown dataset 'no_such_dataset'" in err and "Traceback" not in err
+    with _offline():
+        assert main(["--debug", "data", "fetch", "mp2018_mpeu"]) == 1
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_command_line_process_exits_nonzero_with_one_message(isolated_cache):
+    """The installed entry point, as a user runs it: no traceback, exit status 1."""
+    env = {**os.environ, "HOWBIG_DATA_DIR": str(isolated_cache), "HOWBIG_MIRROR": "/nonexistent"}
+    env["PYTHONPATH"] = os.pathsep.join([str(SRC), env.get("PYTHONPATH", "")])
+    done = subprocess.run([sys.executable, "-m", "howbig.cli", "data", "fetch", "nosuch"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.startswith("howbig: error: unknown dataset 'nosuch'")
+    assert "Traceback" not in done.stderr
+
+
+@contextlib.contextmanager
+def _offline():
+    """Every canonical URL points at a closed local port, as on a machine without internet."""
+    from howbig.data import registry
+
+    saved = dict(registry._FILES)
+    try:
+        for name, (ds, entry) in saved.items():
+            registry._FILES[name] = (ds, dataclasses.replace(entry, url=f"http://127.0.0.1:9/{name}"))
+        yield
+    finally:
+        registry._FILES.update(saved)

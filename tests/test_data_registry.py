@@ -183,14 +183,19 @@ def _zip_bytes() -> bytes:
     return buffer.getvalue()
 
 
-def test_unpinned_file_is_pinned_on_first_download(isolated_cache, http_dir, monkeypatch):
-    """Trust on first use: the checksum is recorded, and a later different file is refused."""
+def _unpinned_snapshot(http_dir, monkeypatch) -> tuple[Path, bytes, Path]:
+    """An unregistered-checksum zip served over HTTP and fetched once: (www root, bytes, path)."""
     root, base = http_dir
     payload = _zip_bytes()
     (root / "snap.zip").write_bytes(payload)
     _register(monkeypatch, "snap",
               [registry.RemoteFile("snap.zip", f"{base}/snap.zip", None, None)])
-    path = data.fetch_file("snap.zip")
+    return root, payload, data.fetch_file("snap.zip")
+
+
+def test_unpinned_file_is_pinned_on_first_download(isolated_cache, http_dir, monkeypatch):
+    """Trust on first use: the checksum is recorded, and a later different file is refused."""
+    root, payload, path = _unpinned_snapshot(http_dir, monkeypatch)
     assert data.sha256sum(path) == _sha(payload)
     # The server now delivers something else: after clearing the cache it must be refused.
     path.unlink()
@@ -219,3 +224,50 @@ def test_mirror_setting_and_cache_dir_come_from_environment(tmp_path, monkeypatc
     assert data.mirror() == "https://mirror.example/data/"
     monkeypatch.delenv("HOWBIG_MIRROR")
     assert data.mirror() is None
+
+
+# --------------------------------------------------------------------------- repair and hints
+def test_force_replaces_a_damaged_cached_file_only_with_a_verified_copy(
+        isolated_cache, tmp_path, monkeypatch):
+    payload = b"x" * 100
+    _register(monkeypatch, "tiny", [registry.RemoteFile("tiny.csv", DEAD_URL, _sha(payload), 100)])
+    target = data.cached_path("tiny.csv")
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"y" * 100)
+    # offline: the damaged file stays where it is (not deleted before a good one arrives)
+    with pytest.raises(DataUnavailableError):
+        data.fetch_file("tiny.csv", force=True)
+    assert target.read_bytes() == b"y" * 100
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "tiny.csv").write_bytes(payload)
+    monkeypatch.setenv("HOWBIG_MIRROR", str(mirror))
+    with pytest.raises(ChecksumMismatchError, match="--force"):  # without force: refused
+        data.fetch_file("tiny.csv")
+    assert data.fetch_file("tiny.csv", force=True).read_bytes() == payload
+    assert data.verify(["tiny"]) == [("tiny", "tiny.csv", "ok")]
+
+
+def test_force_refetches_and_repins_a_damaged_unpinned_archive(isolated_cache, http_dir,
+                                                                monkeypatch):
+    _root, payload, path = _unpinned_snapshot(http_dir, monkeypatch)
+    path.write_bytes(payload[:40])  # damaged after it was pinned
+    with pytest.raises(ChecksumMismatchError):
+        data.fetch_file("snap.zip")
+    assert data.fetch_file("snap.zip", force=True).read_bytes() == payload
+
+
+@pytest.mark.parametrize(("served", "truncated"), [(b"a,b\n1,", True), (b"a,b\n1,2\n3,4\n", False)])
+def test_truncation_hint_only_for_a_shorter_file(isolated_cache, http_dir, monkeypatch, served,
+                                                  truncated):
+    root, base = http_dir
+    payload = b"a,b\n1,2\n"
+    (root / "t.csv").write_bytes(served)
+    _register(monkeypatch, "t", [registry.RemoteFile("t.csv", DEAD_URL, _sha(payload), 8)])
+    monkeypatch.setenv("HOWBIG_MIRROR", base)
+    with pytest.raises(ChecksumMismatchError) as info:
+        data.fetch_file("t.csv")
+    message = str(info.value)
+    assert f"It has {len(served):,} bytes where 8 are registered" in message
+    assert ("truncated" in message) is truncated
+    assert "'t'" in message and DEAD_URL in message

@@ -13,7 +13,6 @@ import pytest
 
 from howbig.chapters.infrastructure.nas import (
     SearchSpace,
-    _toy_objective,
     create_study,
     early_ranking_curve,
     grid_summary,
@@ -21,6 +20,7 @@ from howbig.chapters.infrastructure.nas import (
     nas_summary,
     ranking_agreement,
     replay_pruner,
+    toy_objective,
     trials_frame,
 )
 
@@ -30,9 +30,8 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 def test_two_workers_share_one_sqlite_study(tmp_path):
     url = f"sqlite:///{tmp_path / 'nas.db'}"
     create_study("shared", url)  # create once, so the workers do not race on the schema
-    cmd = [sys.executable, "-m", "howbig.chapters.infrastructure.nas",
-           "--storage", url, "--study", "shared",
-           "--n-trials", "6", "--toy"]
+    cmd = [sys.executable, "-m", "howbig.cli", "nas", "worker", "--storage", url,
+           "--study", "shared", "--n-trials", "6", "--toy", "0"]
     workers = [subprocess.Popen([*cmd, "--seed", str(seed)], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True) for seed in (1, 2)]
     for w in workers:
@@ -46,7 +45,7 @@ def test_two_workers_share_one_sqlite_study(tmp_path):
     assert len({t.user_attrs["worker"] for t in trials}) == 2  # both processes contributed
     for t in trials:  # every stored value belongs to its stored parameters
         replay = optuna.trial.FixedTrial(t.params)
-        assert t.value == pytest.approx(_toy_objective(replay))
+        assert t.value == pytest.approx(toy_objective(replay))
     assert study.best_value == min(t.value for t in trials)
 
 
@@ -122,7 +121,7 @@ def test_create_study_rejects_unknown_choices():
 def test_random_sampler_is_reproducible():
     def draws(seed: int) -> pd.DataFrame:
         study = create_study("r", None, seed=seed)
-        study.optimize(_toy_objective, n_trials=5)
+        study.optimize(toy_objective, n_trials=5)
         return trials_frame(study)[["mp_steps", "latent_size", "learning_rate", "batch_size"]]
 
     pd.testing.assert_frame_equal(draws(3), draws(3))
@@ -171,3 +170,13 @@ def test_objective_trains_reports_and_prunes():
                     n_trials=1)
     assert pruned.trials[0].state == optuna.trial.TrialState.PRUNED
     assert sorted(pruned.trials[0].intermediate_values) == [3]
+
+
+@pytest.mark.slow
+def test_quick_dataset_is_chapter_2s_split_of_the_mp20_sample(shared_mirror):
+    from howbig.chapters.infrastructure.nas import quick_dataset
+
+    data = quick_dataset("band_gap", max_structures=60, seed=1, progress=False)
+    assert data.n_structures == 60 == len(data.train) + len(data.validation)
+    assert 0.6 < len(data.train) / 60 < 0.95  # a group split: about, not exactly, 80 %
+    assert data.unit == "eV" and data.source == "mp20_sample"

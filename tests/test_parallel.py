@@ -27,3 +27,12 @@ def test_parallel_graphs_equal_serial_graphs():
     for name in ("atomic_numbers", "senders", "receivers", "distances", "n_node", "n_edge",
                  "targets"):
         assert np.array_equal(getattr(serial, name), getattr(parallel, name)), name
+
+
+def test_process_pool_equals_serial_with_and_without_progress():
+    items = list(range(-50, 50))
+    serial = parallel_map(abs, items, n_jobs=1)
+    assert serial == [abs(i) for i in items]
+    assert parallel_map(abs, items, n_jobs=2, chunksize=7) == serial
+    assert parallel_map(abs, items, n_jobs=2, chunksize=7, progress=True, desc="abs") == serial
+    assert parallel_map(abs, [], n_jobs=2) == []

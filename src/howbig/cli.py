@@ -1,4 +1,4 @@
-"""Command line: ``howbig data ...``, ``howbig book ...``, ``howbig dft ...``.
+"""Command line: ``howbig data ...``, ``howbig book ...``, ``howbig dft ...``, ``howbig nas ...``.
 
 Examples
 --------
@@ -7,9 +7,14 @@ Examples
     howbig data list                 # datasets, sizes, licences, cached or not
     howbig data fetch --all          # workshop: pre-fetch everything the quick profile reads
     howbig data verify               # re-check checksums of the cache
+    howbig data fetch gesn2n4 --force   # replace a damaged cached file by a verified copy
     howbig book build                # execute all notebooks (quick) and render the site
     howbig book run 02_transferability --profile full   # execute one chapter
     howbig dft hbn --jobs 2          # regenerate Chapter 3's h-BN data (resumable)
+    howbig nas worker --storage postgresql://u:pw@host/db --study mpeu --n-trials 25
+
+Expected failures (no network, a checksum mismatch, a missing file) print one message that says
+what to do and exit with status 1; ``howbig --debug ...`` shows the traceback as well.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
 from pathlib import Path
 
 __all__ = ["main"]
@@ -39,6 +45,57 @@ def _human(size: int | None) -> str:
     return f"{value:.1f} GB"
 
 
+# Short name of each expected failure, for the summary table of `howbig data fetch`.
+_PROBLEMS = {
+    "DataUnavailableError": "not cached, no source reachable",
+    "ChecksumMismatchError": "checksum mismatch",
+    "CorruptArchiveError": "damaged archive",
+}
+_HEADER = ("dataset", "file", "problem", "what to do")
+
+
+def _datasets(names: list[str]) -> list:
+    """The registry entries of ``names``; an unknown name is an expected (data) error."""
+    from howbig import data
+
+    try:
+        return [data.dataset(n) for n in names]
+    except KeyError as exc:
+        raise data.DataError(exc.args[0]) from None
+
+
+def _fetch(names: list[str], *, force: bool, debug: bool) -> int:
+    """Fetch every file of ``names``, past failures; end with a table of what is missing."""
+    from tqdm import tqdm
+
+    from howbig import data
+
+    datasets = _datasets(names)  # unknown names fail before any download
+    failed: list[tuple[str, str, str, str]] = []
+    files = [(ds, f) for ds in datasets for f in ds.files]
+    for ds, entry in tqdm(files, desc="files", unit="file", disable=len(files) < 2):
+        try:
+            path = data.fetch_file(entry.name, progress=True, force=force)
+        except data.DataError as exc:
+            if debug:
+                traceback.print_exc()
+            todo = (f"howbig data fetch {ds.name} --force"
+                    if not isinstance(exc, data.DataUnavailableError)
+                    else f"put it at {data.cached_path(entry.name)} or set HOWBIG_MIRROR")
+            failed.append((ds.name, entry.name, _PROBLEMS.get(type(exc).__name__, "error"), todo))
+            tqdm.write(f"FAILED {entry.name}: {exc}", file=sys.stderr)
+            continue
+        tqdm.write(f"ok  {path}")
+    if not failed:
+        return 0
+    widths = [max(len(row[i]) for row in [*failed, _HEADER]) for i in range(3)]
+    print(f"\n{len(failed)} of {len(files)} files are missing:", file=sys.stderr)
+    for row in [_HEADER, *failed]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False))
+              + "  " + row[3], file=sys.stderr)
+    return 1
+
+
 def _data(args: argparse.Namespace) -> int:
     from howbig import data
 
@@ -57,15 +114,12 @@ def _data(args: argparse.Namespace) -> int:
         if args.all:
             names = [n for n, d in data.REGISTRY.items() if d.profile == "quick"]
         if not names:
-            print("name one or more datasets, or use --all (see `howbig data list`)")
+            print("name one or more datasets, or use --all (see `howbig data list`)",
+                  file=sys.stderr)
             return 2
-        from tqdm import tqdm
-
-        for name in tqdm(names, desc="datasets", unit="dataset"):
-            for path in data.fetch(name, progress=True).values():
-                tqdm.write(f"ok  {path}")
-        return 0
+        return _fetch(names, force=args.force, debug=args.debug)
     if args.action == "verify":
+        _datasets(args.names)
         bad = 0
         for ds_name, file_name, status in data.verify(args.names or None):
             print(f"{status:14} {ds_name:30} {file_name}")
@@ -116,10 +170,18 @@ def _dft(args: argparse.Namespace) -> int:
     return int(module.main(list(args.args)) or 0)
 
 
+def _nas(args: argparse.Namespace) -> int:
+    from howbig.chapters.infrastructure import nas
+
+    return int(nas.main(list(args.args), prog="howbig nas") or 0)
+
+
 def _parser() -> argparse.ArgumentParser:
     from howbig.profiles import PROFILES
 
     parser = argparse.ArgumentParser(prog="howbig", description=__doc__.split("\n")[0])
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of expected errors too")
     sub = parser.add_subparsers(dest="command", required=True)
 
     data_p = sub.add_parser("data", help="datasets: list, fetch, verify")
@@ -127,7 +189,11 @@ def _parser() -> argparse.ArgumentParser:
     data_sub.add_parser("list", help="datasets, sizes, licences, cached or not")
     fetch_p = data_sub.add_parser("fetch", help="fetch datasets into the cache")
     fetch_p.add_argument("names", nargs="*", help="dataset names (see `howbig data list`)")
-    fetch_p.add_argument("--all", action="store_true", help="every quick-profile dataset")
+    fetch_p.add_argument("--all", action="store_true",
+                         help="every quick-profile dataset; continues past failures and ends "
+                              "with a table of what is missing")
+    fetch_p.add_argument("--force", action="store_true",
+                         help="replace cached files that fail their check by verified copies")
     verify_p = data_sub.add_parser("verify", help="re-check checksums of cached files")
     verify_p.add_argument("names", nargs="*")
 
@@ -164,19 +230,29 @@ def _parser() -> argparse.ArgumentParser:
                        help="; ".join(f"{k}: {v[1]}" for k, v in DFT_COMMANDS.items()))
     dft_p.add_argument("args", nargs=argparse.REMAINDER,
                        help="options of the generator (see `howbig dft NAME --help`)")
+
+    nas_p = sub.add_parser("nas", add_help=False, prefix_chars="\0",
+                           help="neural architecture search workers (`howbig nas worker --help`)")
+    nas_p.add_argument("args", nargs=argparse.REMAINDER)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``howbig`` command."""
+    from howbig.data import DataError
+
     argv = sys.argv[1:] if argv is None else argv
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if args.command == "dft":
-        return _dft(args)
-    if args.command == "data":
-        return _data(args)
-    return _book(args)
+    args = _parser().parse_args(argv)
+    commands = {"dft": _dft, "data": _data, "book": _book, "nas": _nas}
+    try:
+        return commands[args.command](args)
+    except DataError as exc:
+        # Expected: no network, a bad file, an unknown dataset name. The message says what
+        # to do; the traceback only helps a developer.
+        if args.debug:
+            traceback.print_exc()
+        print(f"howbig: error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -6,11 +6,10 @@ core for the full profile's ~10^5 structures, so the loaders and graph builders 
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import ExitStack
 from typing import TypeVar
 
 __all__ = ["parallel_map", "resolve_jobs"]
@@ -39,6 +38,9 @@ def parallel_map(
 ) -> list[R]:
     """``[func(x) for x in items]``, in ``n_jobs`` processes when that pays off.
 
+    The pool is tqdm's :func:`tqdm.contrib.concurrent.process_map` (a ``ProcessPoolExecutor``
+    with a progress bar), started with the ``spawn`` method.
+
     Parameters
     ----------
     func
@@ -53,16 +55,26 @@ def parallel_map(
         Items sent to a worker at a time.
     """
     from tqdm.auto import tqdm
+    from tqdm.contrib.concurrent import process_map
 
     items = list(items)
     n_jobs = resolve_jobs(n_jobs)
-    with ExitStack() as stack:
-        if n_jobs > 1 and len(items) > n_jobs:
-            # "spawn": forking a process that has imported JAX (multithreaded) can deadlock.
-            spawn = multiprocessing.get_context("spawn")
-            pool = stack.enter_context(ProcessPoolExecutor(max_workers=n_jobs, mp_context=spawn))
-            results = pool.map(func, items, chunksize=chunksize)
-        else:
-            results = map(func, items)
-        return list(tqdm(results, total=len(items), desc=desc or None, leave=False,
+    if n_jobs == 1 or len(items) <= n_jobs:
+        return list(tqdm(map(func, items), total=len(items), desc=desc or None, leave=False,
                          disable=not progress))
+    # "spawn": forking a process that has imported JAX (multithreaded) can deadlock. tqdm shares
+    # its write lock with the workers, so that lock must come from the same (spawn) context.
+    # The bar advances once per chunk (tqdm counts the pool's tasks), hence its total and unit.
+    spawn = multiprocessing.get_context("spawn")
+    own_lock = tqdm.__dict__.get("_lock")
+    tqdm.set_lock(spawn.RLock())
+    try:
+        return process_map(func, items, max_workers=n_jobs, chunksize=chunksize,
+                           mp_context=spawn, tqdm_class=tqdm,
+                           total=math.ceil(len(items) / chunksize), unit=f"x{chunksize}",
+                           desc=desc or None, leave=False, disable=not progress)
+    finally:
+        if own_lock is None:
+            del tqdm._lock
+        else:
+            tqdm.set_lock(own_lock)

@@ -8,19 +8,23 @@ Settings (environment variables)
     A directory or a base URL tried *before* the canonical URL. A mirror serves the same files
     under the same names (``<mirror>/<file name>``) and is checked against the same sha256.
 
-Every file is checked against the registry's sha256; a file that does not match is refused,
-never used. There is no silent fallback to other data.
+The downloading is pooch's: one :func:`pooch.create` per dataset and source, whose registry holds
+the sha256 of every file (``known_hash``) and whose ``urls`` hold the canonical URLs; pooch
+downloads to a temporary file, checks the hash and only then moves the file into the cache. What
+is added here: the mirror tried first (a directory is read through a copying downloader), a cached
+file is checked before it is used and never silently replaced (``force=True`` replaces it),
+archives are opened end to end, files the registry cannot pin are pinned on first download, and
+every failure is an error that names the dataset, the URL and what to do.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import tarfile
-import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pooch
@@ -56,13 +60,9 @@ def mirror() -> str | None:
     return value or None
 
 
-def sha256sum(path: Path, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
+def sha256sum(path: Path) -> str:
+    """Hex sha256 of a file."""
+    return pooch.file_hash(str(path), alg="sha256")
 
 
 def cached_path(file_name: str) -> Path:
@@ -89,26 +89,42 @@ def _expected_sha(ds: Dataset, entry: RemoteFile) -> str | None:
     return None
 
 
-def _pin(ds: Dataset, entry: RemoteFile, digest: str) -> None:
+def _pin(ds: Dataset, entry: RemoteFile, digest: str | None) -> None:
+    """Record (or, with ``digest=None``, forget) the checksum of an unpinned file."""
     pins = _pins_path(ds)
     table = json.loads(pins.read_text()) if pins.is_file() else {}
-    table[entry.name] = digest
+    if digest is None:
+        table.pop(entry.name, None)
+    else:
+        table[entry.name] = digest
     pins.parent.mkdir(parents=True, exist_ok=True)
     pins.write_text(json.dumps(table, indent=1, sort_keys=True))
 
 
-def _mismatch(ds: Dataset, entry: RemoteFile, path: Path, got: str, expected: str, origin: str):
-    size = path.stat().st_size if path.exists() else 0
-    truncated = (
-        f" It has {size:,} bytes where {entry.size:,} are expected: a truncated download?"
-        if entry.size and size != entry.size
-        else ""
-    )
+def _size_hint(entry: RemoteFile, size: int | None) -> str:
+    if size is None or not entry.size or size == entry.size:
+        return ""
+    hint = " (a truncated download?)" if size < entry.size else ""
+    return f" It has {size:,} bytes where {entry.size:,} are registered{hint}."
+
+
+def _cached_mismatch(ds: Dataset, entry: RemoteFile, path: Path, got: str,
+                     expected: str) -> ChecksumMismatchError:
     return ChecksumMismatchError(
-        f"Dataset {ds.name!r}: file {entry.name} from {origin} has sha256 {got}, but the registry "
-        f"expects {expected}.{truncated} The file is refused and was not used. Delete {path} if it "
-        f"is still there and fetch again (`howbig data fetch {ds.name}`); "
-        f"canonical URL: {entry.url}"
+        f"Dataset {ds.name!r}: the cached file {path} has sha256 {got}, but the registry "
+        f"expects {expected}.{_size_hint(entry, path.stat().st_size)} The file is refused and "
+        f"was not used. Replace it with a verified copy: `howbig data fetch {ds.name} --force` "
+        f"(from HOWBIG_MIRROR if set, else {entry.url})."
+    )
+
+
+def _download_mismatch(ds: Dataset, entry: RemoteFile, origin: str, size: int | None,
+                       detail: str) -> ChecksumMismatchError:
+    return ChecksumMismatchError(
+        f"Dataset {ds.name!r}: file {entry.name} from {origin} does not match the registry's "
+        f"sha256 ({detail}).{_size_hint(entry, size)} The download is refused and was not kept. "
+        f"Check that {origin} serves the registered version of the file; canonical URL: "
+        f"{entry.url}"
     )
 
 
@@ -128,40 +144,71 @@ def _check_archive(ds: Dataset, entry: RemoteFile, path: Path) -> None:
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as exc:
         raise CorruptArchiveError(
             f"Dataset {ds.name!r}: archive {path} cannot be read ({exc}); it is probably "
-            f"truncated. The file is refused. Delete it and fetch again from {entry.url}."
+            f"truncated. The file is refused. Fetch a fresh copy with "
+            f"`howbig data fetch {ds.name} --force` (canonical URL: {entry.url})."
         ) from exc
 
 
-def _accept(ds: Dataset, entry: RemoteFile, tmp: Path, target: Path, origin: str) -> Path:
-    """Verify a freshly obtained file and move it into the cache."""
-    expected = _expected_sha(ds, entry)
-    got = sha256sum(tmp)
-    if expected is not None and got != expected:
-        err = _mismatch(ds, entry, tmp, got, expected, origin)
-        tmp.unlink(missing_ok=True)
-        raise err
+def _cached_problem(ds: Dataset, entry: RemoteFile, path: Path,
+                    expected: str | None) -> ChecksumMismatchError | CorruptArchiveError | None:
+    """Why the cached file at ``path`` must not be used, or ``None`` if it is good."""
+    got = sha256sum(path)
+    if expected is not None:
+        return None if got == expected else _cached_mismatch(ds, entry, path, got, expected)
     try:
-        _check_archive(ds, entry, tmp)
-    except CorruptArchiveError:
-        tmp.unlink(missing_ok=True)
-        raise
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, target)
-    if expected is None:
-        _pin(ds, entry, got)
-    return target
+        _check_archive(ds, entry, path)
+    except CorruptArchiveError as exc:
+        return exc
+    _pin(ds, entry, got)
+    return None
 
 
-def _download(url: str, dest: Path, progress: bool) -> None:
-    downloader = pooch.HTTPDownloader(progressbar=progress, timeout=60)
-    downloader(url, str(dest), None)
+class _Downloader:
+    """A pooch downloader that remembers how many bytes it wrote (for the truncation hint).
+
+    A mirror *directory* is read by copying; URLs go through :class:`pooch.HTTPDownloader`.
+    """
+
+    def __init__(self, progress: bool) -> None:
+        self.progress = progress
+        self.size: int | None = None
+
+    def __call__(self, url: str, output_file: str, pup: pooch.Pooch | None) -> None:
+        if "://" in url:
+            pooch.HTTPDownloader(progressbar=self.progress, timeout=60)(url, output_file, pup)
+        else:
+            shutil.copyfile(url, output_file)
+        self.size = os.path.getsize(output_file)
 
 
-def fetch_file(file_name: str, *, progress: bool = False) -> Path:
+def _sources(ds: Dataset, entry: RemoteFile) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """(origin, base URL, url overrides) of each place to try, mirror first."""
+    setting = mirror()
+    if setting:
+        if "://" in setting:
+            base = setting.rstrip("/") + "/"
+            yield base + entry.name, base, {}
+        else:
+            base = str(Path(setting).expanduser()) + os.sep
+            yield f"the mirror directory ({base + entry.name})", base, {}
+    yield entry.url, "", {entry.name: entry.url}
+
+
+def fetch_file(file_name: str, *, progress: bool = False, force: bool = False) -> Path:
     """Return the local path of a registered file, fetching and verifying it if needed.
 
     Order of sources: the cache, then ``HOWBIG_MIRROR`` (directory or base URL), then the
     canonical URL. Every file is checked against the registry's sha256.
+
+    Parameters
+    ----------
+    file_name
+        A registered file name (see :func:`howbig.data.file_entry`).
+    progress
+        Show a download progress bar.
+    force
+        Replace a cached file that fails its check (instead of raising); the damaged file is
+        kept until a verified copy has arrived.
 
     Raises
     ------
@@ -176,42 +223,42 @@ def fetch_file(file_name: str, *, progress: bool = False) -> Path:
     target = cache_dir() / ds.name / entry.name
     expected = _expected_sha(ds, entry)
     if target.is_file():
-        got = sha256sum(target)
-        if expected is not None and got != expected:
-            raise _mismatch(ds, entry, target, got, expected, f"the cache ({target})")
-        if expected is None:
-            _check_archive(ds, entry, target)
-            _pin(ds, entry, got)
-        return target
+        problem = _cached_problem(ds, entry, target, expected)
+        if problem is None:
+            return target
+        if not force:
+            raise problem
+        if entry.sha256 is None:  # a pinned-on-first-use file: forget the pin, fetch again
+            _pin(ds, entry, None)
+            target.unlink()
+            expected = None
 
-    target.parent.mkdir(parents=True, exist_ok=True)
     failures: list[str] = []
-    sources: list[str] = []
-    mirror_setting = mirror()
-    if mirror_setting:
-        if mirror_setting.startswith(("http://", "https://", "ftp://")):
-            sources.append(mirror_setting.rstrip("/") + "/" + entry.name)
-        else:
-            local = Path(mirror_setting).expanduser() / entry.name
-            if local.is_file():
-                fd, tmp_name = tempfile.mkstemp(dir=target.parent, suffix=".part")
-                os.close(fd)
-                shutil.copyfile(local, tmp_name)
-                return _accept(ds, entry, Path(tmp_name), target, f"the mirror ({local})")
-            failures.append(f"mirror directory: {local} does not exist")
-    sources.append(entry.url)
-
-    for url in sources:
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, suffix=".part")
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            _download(url, tmp, progress)
-        except (requests.RequestException, OSError) as exc:
-            tmp.unlink(missing_ok=True)
-            failures.append(f"{url}: {type(exc).__name__}: {exc}")
+    for origin, base_url, urls in _sources(ds, entry):
+        if not urls and "://" not in base_url and not Path(base_url + entry.name).is_file():
+            failures.append(f"{origin}: no such file")
             continue
-        return _accept(ds, entry, tmp, target, url)
+        pup = pooch.create(path=target.parent, base_url=base_url, urls=urls,
+                           registry={entry.name: f"sha256:{expected}" if expected else None})
+        downloader = _Downloader(progress)
+        try:
+            path = Path(pup.fetch(entry.name, downloader=downloader))
+        except ValueError as exc:  # pooch: hash mismatch; the temporary file is already gone
+            raise _download_mismatch(ds, entry, origin, downloader.size, str(exc)) from exc
+        except requests.ConnectionError:
+            failures.append(f"{origin}: no connection (offline, or the host is unreachable)")
+            continue
+        except (requests.RequestException, OSError) as exc:
+            failures.append(f"{origin}: {type(exc).__name__}: {str(exc)[:300]}")
+            continue
+        try:
+            _check_archive(ds, entry, path)
+        except CorruptArchiveError:
+            path.unlink(missing_ok=True)
+            raise
+        if expected is None:
+            _pin(ds, entry, sha256sum(path))
+        return path
 
     sha_hint = f" (sha256 {expected})" if expected else ""
     tried = "\n  - ".join(failures)
@@ -226,10 +273,10 @@ def fetch_file(file_name: str, *, progress: bool = False) -> Path:
     )
 
 
-def fetch(name: str, *, progress: bool = False) -> dict[str, Path]:
+def fetch(name: str, *, progress: bool = False, force: bool = False) -> dict[str, Path]:
     """Fetch every file of dataset ``name``; returns ``{file name: local path}``."""
     ds = dataset(name)
-    return {f.name: fetch_file(f.name, progress=progress) for f in ds.files}
+    return {f.name: fetch_file(f.name, progress=progress, force=force) for f in ds.files}
 
 
 def verify(names: list[str] | None = None) -> list[tuple[str, str, str]]:
@@ -238,10 +285,10 @@ def verify(names: list[str] | None = None) -> list[tuple[str, str, str]]:
     Returns
     -------
     list of (dataset, file, status)
-        ``status`` is ``"ok"``, ``"missing"`` or ``"MISMATCH"``.
+        ``status`` is ``"ok"``, ``"ok (unpinned)"``, ``"missing"`` or ``"MISMATCH"``.
     """
     rows = []
-    for ds in (REGISTRY[n] for n in (names or sorted(REGISTRY))):
+    for ds in (dataset(n) for n in (names or sorted(REGISTRY))):
         for entry in ds.files:
             path = cache_dir() / ds.name / entry.name
             expected = _expected_sha(ds, entry)
