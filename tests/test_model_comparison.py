@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 from sklearn.linear_model import Ridge
 
-from howbig.chapters.complexity.experiment import bootstrap_mae, cross_validate_grid, mae, rmsle
+from howbig.chapters.complexity.band_gaps import _mae_difference
+from howbig.chapters.complexity.common import cross_validate_grid, mae, rmsle
+from howbig.chapters.complexity.small_data import group_folds
+from howbig.methods.bootstrap import bootstrap
 
 
 def test_rmsle_known_values_and_clipping():
@@ -15,15 +18,25 @@ def test_rmsle_known_values_and_clipping():
     assert rmsle([0.0], [-5.0]) == 0.0  # negative predictions clip to zero
 
 
-def test_bootstrap_mae_brackets_the_mae():
+def test_paired_difference_is_positive_when_the_forest_is_better():
     rng = np.random.default_rng(0)
-    y = rng.normal(size=500)
-    p = y + rng.normal(scale=0.5, size=500)
-    out = bootstrap_mae(y, p, n_boot=500)
-    assert out["mae"] == pytest.approx(mae(y, p))
-    assert out["lo"] < out["mae"] < out["hi"]
-    # the standard error of a mean of |N(0, 0.5)| over 500 points is about 0.3/sqrt(500)
-    assert out["se"] == pytest.approx(0.5 * np.sqrt(1 - 2 / np.pi) / np.sqrt(500), rel=0.25)
+    y = rng.normal(size=400)
+    rf = y + rng.normal(scale=0.3, size=400)
+    nn = y + rng.normal(scale=0.6, size=400)
+    out = bootstrap(_mae_difference, y, nn, rf, n_boot=300)
+    assert out.estimate == pytest.approx(mae(y, nn) - mae(y, rf))
+    assert 0 < out.low < out.estimate < out.high
+
+
+def test_group_folds_cover_every_group_once_per_repeat():
+    groups = np.repeat(np.arange(12), 3)
+    splits = group_folds(groups, n_folds=4, n_repeats=2, seed=0)
+    assert len(splits) == 8
+    for repeat in (0, 1):
+        tests = [te for r, _, _, te in splits if r == repeat]
+        assert sorted(np.concatenate(tests)) == list(range(36))
+    for _, _, tr, te in splits:
+        assert not set(groups[tr]) & set(groups[te])
 
 
 def test_cross_validation_picks_the_right_regularization_and_keeps_types():
