@@ -26,7 +26,7 @@ def load_aflow_gaps(source: str = "aflow_egap") -> pd.DataFrame:
 
     ``source="aflow_egap"``: the train/val/test files of the benchmark (train and val are both
     training data here). ``source="aflow_icsd"``: duplicates of a formula averaged, all labelled
-    ``"pool"``.
+    ``"pool"``. ``attrs["n_dropped"]`` counts the rows with a gap of zero that were removed.
     """
     if source == "aflow_egap":
         frames = []
@@ -42,7 +42,9 @@ def load_aflow_gaps(source: str = "aflow_egap") -> pd.DataFrame:
         df["split"] = "pool"
     else:
         raise ValueError(f"unknown source {source!r}; use 'aflow_egap' or 'aflow_icsd'")
-    return df[df.gap_ev > 0][["formula", "gap_ev", "split"]].reset_index(drop=True)
+    out = df[df.gap_ev > 0][["formula", "gap_ev", "split"]].reset_index(drop=True)
+    out.attrs["n_dropped"] = int((df.gap_ev <= 0).sum())  # metals (gap 0) removed
+    return out
 
 
 def load_fhiaims_elements() -> pd.DataFrame:
