@@ -89,7 +89,7 @@ def test_storage_figures_and_explorer_under_agg():
     fig = storage_growth(campaign, mark=30_000)
     assert fig.get_size_inches()[0] <= 7.5  # fits the book's column
     texts = [t.get_text() for t in storage_workflow(campaign).axes[0].texts]
-    assert any("270,000 calculations" in t for t in texts)
+    assert any("= 270,000 calculations" in t for t in texts)
     assert any("1,111 structures" in t for t in texts)
     box = storage_explorer()  # plt.show(fig) used to raise TypeError here
     sliders = [w for row in box.children[:2] for w in row.children if hasattr(w, "min")]

@@ -84,6 +84,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "nas_batch_sizes": [8, 16],
             "nas_learning_rate": [2e-3, 2e-2],
             "nas_seed": 0,
+            "nas_noise_seeds": [1, 2],  # extra training seeds of the best configuration
             "nas_pruner": "median",
         },
     },
@@ -155,6 +156,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "nas_batch_sizes": [16, 32, 64],
             "nas_learning_rate": [1e-5, 1e-3],
             "nas_seed": 0,
+            "nas_noise_seeds": [1, 2, 3, 4],
             "nas_pruner": "median",
         },
     },

@@ -96,30 +96,29 @@ def storage_workflow(campaign: Campaign, quotas: tuple[Quota, ...] = TYPICAL_QUO
     use_style()
     wall = first_wall(campaign, quotas)
     boxes = [
-        ("NOMAD Oasis -> ASE database",
-         f"{campaign.n_structures:,} crystal structures", COLORS["sky"]),
+        ("NOMAD Oasis -> ASE database", f"{campaign.n_structures:,} crystal structures",
+         COLORS["sky"]),
         ("exciting: relaxation + band structure",
-         f"x {campaign.k_grids} k-grids x {campaign.basis_sizes} basis sizes = "
-         f"{campaign.n_calculations:,} calculations", COLORS["yellow"]),
+         f"x {campaign.k_grids} k-grids x {campaign.basis_sizes} basis sizes\n"
+         f"= {campaign.n_calculations:,} calculations", COLORS["yellow"]),
         ("files on the HPC file system",
-         f"{campaign.n_files:,} files, {campaign.terabytes:.1f} TB "
-         f"({campaign.files_per_calculation} files, {campaign.mb_per_calculation:g} MB each)",
-         COLORS["orange"]),
+         f"{campaign.n_files:,} files, {campaign.terabytes:.1f} TB\n"
+         f"first quota hit: {wall['quota']}\nat {wall['structures that fill it']:,.0f} "
+         "structures", COLORS["orange"]),
         ("compress and transfer -> NOMAD Oasis",
-         f"first quota hit: {wall['quota']} at {wall['structures that fill it']:,.0f} structures",
-         COLORS["green"]),
+         "parsed, normalized, archived off the cluster", COLORS["green"]),
     ]
-    fig, ax = plt.subplots(figsize=(7.0, 5.6))
+    fig, ax = plt.subplots(figsize=(7.0, 6.4))
     ax.set_axis_off()
     ax.set(xlim=(0, 1), ylim=(0, 1))
-    height, gap = 0.17, 0.08
-    tops = [1 - k * (height + gap) for k in range(len(boxes))]
+    height, gap = 0.2, 0.06
+    tops = [0.99 - k * (height + gap) for k in range(len(boxes))]
     for top, (title, text, color) in zip(tops, boxes, strict=True):
         ax.add_patch(FancyBboxPatch((0.04, top - height), 0.92, height,
-                                    boxstyle="round,pad=0.01", fc=color, ec="k", alpha=0.35))
-        ax.text(0.5, top - 0.055, title, ha="center", va="center", fontsize=12,
+                                    boxstyle="round,pad=0.005", fc=color, ec="k", alpha=0.35))
+        ax.text(0.5, top - 0.04, title, ha="center", va="center", fontsize=12,
                 fontweight="bold")
-        ax.text(0.5, top - 0.12, text, ha="center", va="center", fontsize=10)
+        ax.text(0.5, top - 0.07, text, ha="center", va="top", fontsize=10.5, linespacing=1.4)
     for upper, lower in itertools.pairwise(tops):
         ax.add_patch(FancyArrowPatch((0.5, upper - height - 0.005), (0.5, lower + 0.005),
                                      arrowstyle="-|>", mutation_scale=18, color="k"))
