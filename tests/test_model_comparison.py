@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.linear_model import Ridge
 
@@ -48,3 +49,21 @@ def test_cross_validation_picks_the_right_regularization_and_keeps_types():
     assert best == {"alpha": 1e-3}
     assert isinstance(best["alpha"], float)
     assert len(table) == 2 and table.cv_score.is_monotonic_increasing
+
+
+def test_curve_and_sweep_facts_choose_words_from_numbers():
+    from howbig.chapters.complexity.facts import curve_facts, sweep_facts
+
+    curves = pd.DataFrame({"n_train": [100, 1000] * 3,
+                           "model": ["RF"] * 2 + ["NN"] * 2 + ["SISSO (FHI-aims)"] * 2,
+                           "test MAE": [0.8, 0.4, 1.0, 0.6, 0.7, 0.65]})
+    facts = curve_facts(curves)
+    assert facts.lc_least_gain == "SISSO (FHI-aims)" and facts.lc_most_gain == "RF"
+    assert facts.lc_rf_small == pytest.approx(800) and facts.lc_most_gain_pct == pytest.approx(50)
+    sweep = pd.DataFrame({"budget": [100, 100, 1000, 1000], "model": ["RF", "NN"] * 2,
+                          "parameters": [100, 100, 1000, 1000],
+                          "test MAE": [0.6, 0.7, 0.5, 0.45]})
+    sisso = pd.DataFrame({"rung": [0, 1], "dimension": [2, 3], "test MAE": [0.9, 0.8]})
+    s = sweep_facts(sweep, sisso)
+    assert s.matched_rf_wins == 1 and s.sisso_place == "comes last"
+    assert s.nn_sweep_gain == pytest.approx(250) and s.sisso_gap_rung == 1
