@@ -227,7 +227,10 @@ class SissoRegressor(RegressorMixin, BaseEstimator):
                     self._compact(pool_scores, pool_vals, pool_trees, budget)
         scores = np.concatenate(pool_scores)
         vals = np.column_stack(pool_vals)
-        order = np.argsort(-scores, kind="stable")
+        # best score first; among (numerically) equal scores the shallower tree, so that a
+        # primary feature wins over a deeper expression with the same values
+        depths = np.array([tree_depth(t) for t in pool_trees])
+        order = np.lexsort((depths, -np.round(scores, 12)))
         # greedy: drop candidates that are affine images of a better one or of an excluded one
         z = vals - vals.mean(axis=0)
         z /= np.linalg.norm(z, axis=0)
