@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from howbig.chapters.complexity.experiment import basis_error_dataset
+from howbig.chapters.complexity.small_data import basis_error_dataset
 from howbig.dft import basis_errors
 
 

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from howbig.data.sources.band_gaps import load_fhiaims_elements, load_magpie_elements
+from howbig.data.sources.magpie import MAGPIE_PROPERTIES
 from howbig.methods.features import (
     composition_matrix,
     fhiaims_features,
@@ -22,17 +24,29 @@ def test_parse_formula():
         parse_formula("Ba(OH)2")
 
 
+def test_committed_magpie_table_has_every_property_and_element():
+    table = load_magpie_elements()
+    assert tuple(table.columns) == MAGPIE_PROPERTIES
+    assert table.loc["O", "Number"] == 8 and table.notna().all().all()
+    assert len(table) >= 100
+
+
 def test_magpie_matches_matminer_reference():
     pytest.importorskip("matminer")
     from matminer.featurizers.composition import ElementProperty
     from pymatgen.core import Composition
 
+    from howbig.data.sources.magpie import magpie_table_from_matminer
+
     formulas = ["C4H2O6Sn2", "Na1Nb1O3", "Mn1O2", "O3Y2", "Cd1H4Na2O10Se2"]
     ref = ElementProperty.from_preset("magpie", impute_nan=True)
     expected = np.array([ref.featurize(Composition(f)) for f in formulas])
-    ours = magpie_features(formulas)
+    ours = magpie_features(formulas, load_magpie_elements())
     assert list(ours.columns) == ref.feature_labels()
-    np.testing.assert_allclose(ours.to_numpy(), expected, rtol=1e-10, atol=1e-10)
+    # the committed CSV keeps 10 significant digits of matminer's table
+    np.testing.assert_allclose(ours.to_numpy(), expected, rtol=1e-8, atol=1e-8)
+    pd.testing.assert_frame_equal(load_magpie_elements(), magpie_table_from_matminer(),
+                                  check_exact=False, rtol=1e-9)
 
 
 def test_fhiaims_mean_and_mean_deviation_by_hand():
@@ -47,7 +61,7 @@ def test_fhiaims_mean_and_mean_deviation_by_hand():
 
 
 def test_fhiaims_registry_table(shared_mirror):
-    out = fhiaims_features(["Ga1As1", "Na1Cl1", "O2Ti1"])
+    out = fhiaims_features(["Ga1As1", "Na1Cl1", "O2Ti1"], load_fhiaims_elements())
     assert out.shape[0] == 3 and out.notna().all().all()
     frac = composition_matrix(["O2Ti1"], ["Ti", "O"])
     np.testing.assert_allclose(frac, [[1 / 3, 2 / 3]])

@@ -51,3 +51,46 @@ def test_storage_curve_matches_campaign_objects():
 def test_negative_inputs_are_rejected():
     with pytest.raises(ValueError, match="n_structures"):
         Campaign(n_structures=-1)
+
+
+def test_first_wall_is_the_smallest_crossing():
+    from howbig.chapters.infrastructure.storage import first_wall
+
+    campaign = paper_campaign()
+    table = quota_crossings(campaign)
+    wall = first_wall(campaign)
+    assert wall["structures that fill it"] == table["structures that fill it"].min()
+    # with the illustrative quotas, 300 GB (1,111 structures) binds before 1e6 files (2,710)
+    assert wall["kind"] == "bytes"
+    assert wall["structures that fill it"] == pytest.approx(300e9 / (9 * 30e6))
+
+
+def test_storage_paper_check_separates_the_two_readings():
+    from howbig.chapters.infrastructure.storage import storage_paper_check
+
+    check = storage_paper_check().set_index("claim")
+    assert check["agrees"].iloc[:3].all()  # per calculation: the paper's totals
+    assert not check["agrees"].iloc[3:].any()  # per structure, as worded: 1.23e6 files, 0.9 TB
+    assert check.loc["files (41 per structure, as worded)", "recomputed"] == 30_000 * 41
+
+
+def test_storage_figures_and_explorer_under_agg():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    pytest.importorskip("ipywidgets")
+    from howbig.chapters.infrastructure.storage_figures import (
+        storage_explorer,
+        storage_growth,
+        storage_workflow,
+    )
+
+    campaign = paper_campaign()
+    fig = storage_growth(campaign, mark=30_000)
+    assert fig.get_size_inches()[0] <= 7.5  # fits the book's column
+    texts = [t.get_text() for t in storage_workflow(campaign).axes[0].texts]
+    assert any("= 270,000 calculations" in t for t in texts)
+    assert any("1,111 structures" in t for t in texts)
+    box = storage_explorer()  # plt.show(fig) used to raise TypeError here
+    sliders = [w for row in box.children[:2] for w in row.children if hasattr(w, "min")]
+    assert sliders and all(not w.continuous_update for w in sliders)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.linear_model import Ridge
 
-from howbig.chapters.complexity.experiment import bootstrap_mae, cross_validate_grid, mae, rmsle
+from howbig.chapters.complexity.band_gaps import _mae_difference
+from howbig.chapters.complexity.common import cross_validate_grid, mae, rmsle
+from howbig.chapters.complexity.small_data import group_folds
+from howbig.methods.bootstrap import bootstrap
 
 
 def test_rmsle_known_values_and_clipping():
@@ -15,15 +19,25 @@ def test_rmsle_known_values_and_clipping():
     assert rmsle([0.0], [-5.0]) == 0.0  # negative predictions clip to zero
 
 
-def test_bootstrap_mae_brackets_the_mae():
+def test_paired_difference_is_positive_when_the_forest_is_better():
     rng = np.random.default_rng(0)
-    y = rng.normal(size=500)
-    p = y + rng.normal(scale=0.5, size=500)
-    out = bootstrap_mae(y, p, n_boot=500)
-    assert out["mae"] == pytest.approx(mae(y, p))
-    assert out["lo"] < out["mae"] < out["hi"]
-    # the standard error of a mean of |N(0, 0.5)| over 500 points is about 0.3/sqrt(500)
-    assert out["se"] == pytest.approx(0.5 * np.sqrt(1 - 2 / np.pi) / np.sqrt(500), rel=0.25)
+    y = rng.normal(size=400)
+    rf = y + rng.normal(scale=0.3, size=400)
+    nn = y + rng.normal(scale=0.6, size=400)
+    out = bootstrap(_mae_difference, y, nn, rf, n_boot=300)
+    assert out.estimate == pytest.approx(mae(y, nn) - mae(y, rf))
+    assert 0 < out.low < out.estimate < out.high
+
+
+def test_group_folds_cover_every_group_once_per_repeat():
+    groups = np.repeat(np.arange(12), 3)
+    splits = group_folds(groups, n_folds=4, n_repeats=2, seed=0)
+    assert len(splits) == 8
+    for repeat in (0, 1):
+        tests = [te for r, _, _, te in splits if r == repeat]
+        assert sorted(np.concatenate(tests)) == list(range(36))
+    for _, _, tr, te in splits:
+        assert not set(groups[tr]) & set(groups[te])
 
 
 def test_cross_validation_picks_the_right_regularization_and_keeps_types():
@@ -35,3 +49,21 @@ def test_cross_validation_picks_the_right_regularization_and_keeps_types():
     assert best == {"alpha": 1e-3}
     assert isinstance(best["alpha"], float)
     assert len(table) == 2 and table.cv_score.is_monotonic_increasing
+
+
+def test_curve_and_sweep_facts_choose_words_from_numbers():
+    from howbig.chapters.complexity.facts import curve_facts, sweep_facts
+
+    curves = pd.DataFrame({"n_train": [100, 1000] * 3,
+                           "model": ["RF"] * 2 + ["NN"] * 2 + ["SISSO (FHI-aims)"] * 2,
+                           "test MAE": [0.8, 0.4, 1.0, 0.6, 0.7, 0.65]})
+    facts = curve_facts(curves)
+    assert facts.lc_least_gain == "SISSO (FHI-aims)" and facts.lc_most_gain == "RF"
+    assert facts.lc_rf_small == pytest.approx(800) and facts.lc_most_gain_pct == pytest.approx(50)
+    sweep = pd.DataFrame({"budget": [100, 100, 1000, 1000], "model": ["RF", "NN"] * 2,
+                          "parameters": [100, 100, 1000, 1000],
+                          "test MAE": [0.6, 0.7, 0.5, 0.45]})
+    sisso = pd.DataFrame({"rung": [0, 1], "dimension": [2, 3], "test MAE": [0.9, 0.8]})
+    s = sweep_facts(sweep, sisso)
+    assert s.matched_rf_wins == 1 and s.sisso_place == "comes last"
+    assert s.nn_sweep_gain == pytest.approx(250) and s.sisso_gap_rung == 1

@@ -153,3 +153,18 @@ def test_max_stored_explains_what_to_reduce():
     X = _data(n=20, p=6, seed=10)
     with pytest.raises(ValueError, match="max_stored"):
         SissoRegressor(max_rung=3, max_stored=50).fit(X, X[:, 0])
+
+
+def test_basis_error_units_forbid_adding_errors_to_counts():
+    from howbig.chapters.complexity.small_data import BASIS_FEATURES, BASIS_UNITS
+    from howbig.methods.models.sisso_features import CandidateGenerator, expression
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 50, size=(40, len(BASIS_FEATURES)))
+    space = CandidateGenerator(("add", "sub", "mul", "exp"), units=BASIS_UNITS).build(X, 2)
+    names = list(BASIS_FEATURES)
+    formulas = [expression(t, names) for t in space.trees]
+    assert "(n_basis - atoms_error)" not in formulas and "(atoms_error - n_basis)" not in formulas
+    assert not any(f.startswith("exp(") for f in formulas)  # no exp of a dimensioned quantity
+    assert any(f in ("(atoms_error + atoms_error_max)", "(atoms_error_max + atoms_error)")
+               for f in formulas)

@@ -55,6 +55,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             # experiment 1: SISSO vs NN on the PySCF basis-set errors (small data: same in both)
             "sisso_rung": 2, "sisso_dim": 3, "sisso_sis": 30,
             "nn_epochs": 300, "nn_hidden_grid": [[8], [32, 32], [64, 64]], "nn_lr_grid": [3e-3],
+            "exp1_folds": 5, "exp1_repeats": 1,  # group k-fold by molecule, repeated
             # experiment 2: AFLOW band gaps (non-metals); None = all training compounds
             "gap_n_train": 3000, "gap_cv_folds": 3, "gap_nn_epochs": 100, "gap_batch": 128,
             "gap_rf_grid": {"max_features": [0.33, 1.0], "min_samples_leaf": [1]},
@@ -86,6 +87,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "nas_batch_sizes": [8, 16],
             "nas_learning_rate": [2e-3, 2e-2],
             "nas_seed": 0,
+            "nas_noise_seeds": [1, 2],  # extra training seeds of the best configuration
             "nas_pruner": "median",
         },
     },
@@ -130,6 +132,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
         "complexity": {
             "sisso_rung": 2, "sisso_dim": 3, "sisso_sis": 30,
             "nn_epochs": 300, "nn_hidden_grid": [[8], [32, 32], [64, 64]], "nn_lr_grid": [3e-3],
+            "exp1_folds": 5, "exp1_repeats": 3,
             "gap_n_train": None, "gap_cv_folds": 5, "gap_nn_epochs": 300, "gap_batch": 128,
             "gap_rf_grid": {"max_features": [0.2, 0.33, 0.5, 1.0], "min_samples_leaf": [1, 2, 4]},
             "gap_nn_grid": {"hidden": [[64, 64], [128, 128], [256, 256], [128, 128, 128]],
@@ -159,6 +162,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "nas_batch_sizes": [16, 32, 64],
             "nas_learning_rate": [1e-5, 1e-3],
             "nas_seed": 0,
+            "nas_noise_seeds": [1, 2, 3, 4],
             "nas_pruner": "median",
         },
     },

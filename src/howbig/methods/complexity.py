@@ -166,7 +166,7 @@ def sisso_complexity(model: Any) -> dict[str, int]:
 def eq4_sisso(model: Any) -> Eq4:
     """Eq. (4) for SISSO: the bias is additive, coefficients of primary features (rung 0) are
     linear and coefficients of generated (rung >= 1) features are nonlinear."""
-    from howbig.methods.models.sisso import tree_depth
+    from howbig.methods.models.sisso_features import tree_depth
 
     depths = [tree_depth(t) for t in model.trees_]
     return Eq4(int(bool(model.fit_intercept)), sum(d == 0 for d in depths),

@@ -1,40 +1,34 @@
 """Composition features for band-gap models: Magpie statistics and FHI-aims free-atom features.
 
 * :func:`magpie_features`: the 132 Magpie statistics of Ward et al. (2016) (22 elemental
-  properties x minimum, maximum, range, mean, mean absolute deviation, mode), from matminer's
-  Magpie element table (shipped with matminer, works offline), computed vectorised; equal to
-  ``matminer.featurizers.composition.ElementProperty.from_preset("magpie", impute_nan=True)``.
+  properties x minimum, maximum, range, mean, mean absolute deviation, mode), computed vectorised
+  from Magpie's element table (:func:`howbig.data.sources.band_gaps.load_magpie_elements`, a
+  committed copy of matminer's); equal to
+  ``matminer.featurizers.composition.ElementProperty.from_preset("magpie", impute_nan=True)``
+  (checked in the tests, where matminer is installed).
 * :func:`fhiaims_features`: the paper's own elemental features (free-atom FHI-aims quantities,
-  registry file ``fhiaims_free_atom_features.csv``), composition-weighted mean and mean absolute
-  deviation of every column.
+  :func:`howbig.data.sources.band_gaps.load_fhiaims_elements`), composition-weighted mean and
+  mean absolute deviation of every column.
+
+No file is read here: the element tables are arguments.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 __all__ = [
-    "MAGPIE_PROPERTIES",
     "MAGPIE_STATS",
     "composition_matrix",
-    "fhiaims_element_table",
     "fhiaims_features",
-    "magpie_element_table",
     "magpie_features",
     "parse_formula",
 ]
 
-MAGPIE_PROPERTIES = (
-    "Number", "MendeleevNumber", "AtomicWeight", "MeltingT", "Column", "Row", "CovalentRadius",
-    "Electronegativity", "NsValence", "NpValence", "NdValence", "NfValence", "NValence",
-    "NsUnfilled", "NpUnfilled", "NdUnfilled", "NfUnfilled", "NUnfilled", "GSvolume_pa",
-    "GSbandgap", "GSmagmom", "SpaceGroupNumber",
-)
 MAGPIE_STATS = ("minimum", "maximum", "range", "mean", "avg_dev", "mode")
 _TOKEN = re.compile(r"([A-Z][a-z]?)(\d*\.?\d*)")
 
@@ -92,37 +86,20 @@ def _weighted_stats(fractions: np.ndarray, table: np.ndarray, stats: Sequence[st
     return np.hstack(columns)
 
 
-@lru_cache(maxsize=1)
-def magpie_element_table() -> pd.DataFrame:
-    """Magpie elemental properties (NaNs imputed as in matminer), elements as index."""
-    from matminer.utils.data import MagpieData
+def magpie_features(formulas: Sequence[str], table: pd.DataFrame) -> pd.DataFrame:
+    """The 132 Magpie composition features, columns named ``MagpieData <stat> <property>``.
 
-    data = MagpieData(impute_nan=True).all_elemental_props
-    return pd.DataFrame({p: data[p] for p in MAGPIE_PROPERTIES}).astype(float)
-
-
-def magpie_features(formulas: Sequence[str]) -> pd.DataFrame:
-    """The 132 Magpie composition features, columns named ``MagpieData <stat> <property>``."""
-    table = magpie_element_table()
+    ``table``: Magpie's element table (the 22 properties as columns, in matminer's order;
+    elements as index), e.g. :func:`howbig.data.sources.band_gaps.load_magpie_elements`.
+    """
     frac = composition_matrix(list(formulas), list(table.index))
     values = _weighted_stats(frac, table.to_numpy(), MAGPIE_STATS)
-    names = [f"MagpieData {s} {p}" for p in MAGPIE_PROPERTIES for s in MAGPIE_STATS]
+    names = [f"MagpieData {s} {p}" for p in table.columns for s in MAGPIE_STATS]
     return pd.DataFrame(values, columns=names, index=pd.Index(formulas, name="formula"))
 
 
-def fhiaims_element_table(path: str | None = None) -> pd.DataFrame:
-    """The FHI-aims free-atom table (registry ``fhiaims_free_atom_features.csv``), by element."""
-    if path is None:
-        from howbig.data import fetch_file
-
-        path = str(fetch_file("fhiaims_free_atom_features.csv"))
-    table = pd.read_csv(path).set_index("Element")
-    return table.astype(float)
-
-
-def fhiaims_features(formulas: Sequence[str], table: pd.DataFrame | None = None) -> pd.DataFrame:
+def fhiaims_features(formulas: Sequence[str], table: pd.DataFrame) -> pd.DataFrame:
     """Composition-weighted mean and mean absolute deviation of the free-atom features."""
-    table = fhiaims_element_table() if table is None else table
     frac = composition_matrix(list(formulas), list(table.index))
     values = _weighted_stats(frac, table.to_numpy(), ("mean", "avg_dev"))
     names = [f"{s} {c}" for c in table.columns for s in ("mean", "avg_dev")]

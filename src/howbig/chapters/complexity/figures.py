@@ -32,7 +32,8 @@ def eq4_figure(table: pd.DataFrame) -> plt.Figure:
     """Eq. (4) illustrated: total parameter count (left) and its split into additive, linear and
     nonlinear coefficients (right) for every fitted model of the chapter."""
     use_style()
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 0.45 * len(table) + 1.6), sharey=True)
+    height = 0.32 * len(table) + 1.0
+    fig, (ax0, ax1) = plt.subplots(2, 1, figsize=(7.0, 2 * height + 1.2), sharey=True)
     y = np.arange(len(table))
     ax0.barh(y, table["parameters"], color=[_color(c) for c in table["class"]])
     ax0.set_xscale("log")
@@ -50,18 +51,23 @@ def eq4_figure(table: pd.DataFrame) -> plt.Figure:
         left += share
     ax1.set_xlabel("share of the parameters")
     ax1.set_xlim(0, 1)
-    ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18 if len(table) > 4 else -0.3),
-               ncol=3)
+    ax1.set_yticks(y, table["model"])
+    ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=3)
     fig.tight_layout()
     return fig
 
 
 def experiment1_parity(y_test: np.ndarray, predictions: Mapping[str, np.ndarray],
                        metrics: pd.DataFrame) -> plt.Figure:
-    """Predicted vs computed basis-set errors of the test molecules (log-log), a panel per model."""
+    """Predicted vs computed basis-set errors (log-log), a panel per model.
+
+    ``predictions`` are out-of-fold predictions (every point predicted by a model that did not
+    see its molecule); ``metrics`` has ``test RMSLE`` and ``test MAE (meV)`` per model, written
+    in the panel titles.
+    """
     use_style()
-    fig, axes = plt.subplots(1, len(predictions), figsize=(4.0 * len(predictions), 4.0),
-                             sharex=True, sharey=True)
+    n = len(predictions)
+    fig, axes = plt.subplots(n, 1, figsize=(7.0, 3.0 * n), sharex=True, sharey=True)
     lo, hi = max(np.min(y_test) / 3, 0.3), np.max(y_test) * 3
     for ax, (name, pred) in zip(np.atleast_1d(axes), predictions.items(), strict=True):
         clipped = np.clip(pred, lo, None)
@@ -70,14 +76,14 @@ def experiment1_parity(y_test: np.ndarray, predictions: Mapping[str, np.ndarray]
         if neg.any():
             ax.loglog(y_test[neg], clipped[neg], "v", ms=5, color=COLORS["red"],
                       label=f"{neg.sum()} predictions <= 0 (shown at the floor)")
-            ax.legend(loc="lower right", fontsize=8)
+            ax.legend(loc="lower right", fontsize=9)
         ax.plot([lo, hi], [lo, hi], "k--", lw=1)
         ax.set_xlim(lo, hi)
         ax.set_ylim(lo, hi)
-        ax.set_title(f"{name}\nRMSLE {metrics.loc[name, 'test RMSLE']:.2f}, "
-                     f"MAE {metrics.loc[name, 'test MAE (meV)']:.0f} meV", fontsize=10)
-        ax.set_xlabel("computed error (meV)")
-    np.atleast_1d(axes)[0].set_ylabel("predicted error (meV)")
+        ax.set_title(f"{name}: RMSLE {metrics.loc[name, 'test RMSLE']:.2f}, "
+                     f"MAE {metrics.loc[name, 'test MAE (meV)']:.0f} meV", fontsize=11)
+        ax.set_ylabel("predicted (meV)")
+    np.atleast_1d(axes)[-1].set_xlabel("computed error (meV)")
     fig.tight_layout()
     return fig
 
@@ -88,7 +94,7 @@ def performance_vs_complexity(sweep: pd.DataFrame, sisso: pd.DataFrame,
     (dimension per rung). ``cv`` optionally marks the cross-validated models: name -> (params, MAE).
     """
     use_style()
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.9), sharey=True)
+    fig, axes = plt.subplots(3, 1, figsize=(7.0, 9.0), sharey=True)
     for ax, cls, label in ((axes[0], "NN", "weights + biases"), (axes[1], "RF", "leaves")):
         part = sweep[sweep.model == cls].sort_values("parameters")
         ax.plot(part.parameters, part["test MAE"], "o-", color=_color(cls), label=cls)
@@ -103,7 +109,8 @@ def performance_vs_complexity(sweep: pd.DataFrame, sisso: pd.DataFrame,
         ax.set_xscale("log")
         ax.set_xlabel(f"{cls} complexity: {label}")
         ax.set_title(cls)
-        ax.legend(fontsize=8)
+        ax.set_ylabel("test MAE (eV)")
+        ax.legend(fontsize=9)
     for rung, part in sisso.groupby("rung"):
         axes[2].plot(part.dimension, part["test MAE"], "o-", label=f"rung {rung}",
                      color=[COLORS["sky"], COLORS["green"], COLORS["black"], COLORS["purple"]][
@@ -111,8 +118,8 @@ def performance_vs_complexity(sweep: pd.DataFrame, sisso: pd.DataFrame,
     axes[2].set_xlabel("SISSO dimension (descriptors + bias)")
     axes[2].set_xticks(sorted(sisso.dimension.unique()))
     axes[2].set_title("SISSO")
-    axes[2].legend(fontsize=8)
-    axes[0].set_ylabel("test MAE (eV)")
+    axes[2].legend(fontsize=9)
+    axes[2].set_ylabel("test MAE (eV)")
     fig.tight_layout()
     return fig
 
@@ -120,7 +127,7 @@ def performance_vs_complexity(sweep: pd.DataFrame, sisso: pd.DataFrame,
 def learning_curves_figure(curves: pd.DataFrame) -> plt.Figure:
     """Test MAE vs training-set size for each model class."""
     use_style()
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=(7.0, 4.2))
     for name, part in curves.groupby("model", sort=False):
         part = part.sort_values("n_train")
         ax.plot(part.n_train, part["test MAE"], "o-", label=name, color=_color(name))
@@ -142,7 +149,7 @@ def gap_mae_figure(results: pd.DataFrame, paper: Mapping[str, float] | None = No
     MAE (eV), drawn as a horizontal line.
     """
     use_style()
-    fig, ax = plt.subplots(figsize=(7.0, 4.0))
+    fig, ax = plt.subplots(figsize=(7.0, 4.2))
     settings = list(dict.fromkeys(results.setting))
     x = np.arange(len(settings))
     for k, model in enumerate(["RF", "NN"]):
@@ -155,6 +162,6 @@ def gap_mae_figure(results: pd.DataFrame, paper: Mapping[str, float] | None = No
                        label=f"{model}, paper (full AFLOW set)")
     ax.set_xticks(x, [label.replace(", ", "\n") for label in settings])
     ax.set_ylabel("test MAE (eV)")
-    ax.legend(fontsize=8, ncol=2, loc="best")
+    ax.legend(fontsize=9, ncol=2, loc="best")
     fig.tight_layout()
     return fig

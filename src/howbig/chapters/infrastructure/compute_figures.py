@@ -58,8 +58,9 @@ def cost_figure(
     """
     use_style()
     del ax
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11.5, 4.4),
-                                      gridspec_kw={"width_ratios": [1.5, 1]})
+    # one panel per row: the book's column is about 7 inches wide
+    fig, (left, right) = plt.subplots(2, 1, figsize=(7.0, 9.0),
+                                      gridspec_kw={"height_ratios": [1.3, 1]})
     n_arch = paper_value("nas_architectures") if architectures is None else architectures
     grid = np.logspace(0, np.log10(max(n_arch, 10) * 10), 60)
     for label, b, s, colour in _settings(profiles):
@@ -78,8 +79,8 @@ def cost_figure(
               fontsize=9)
     left.set_xlabel("architectures trained")
     left.set_ylabel("device hours (one device)")
-    left.set_title("Cost of a NAS (price per device hour applied to every row)")
-    left.legend(fontsize=8, loc="upper left")
+    left.set_title("Cost of a NAS on one device")
+    left.legend(fontsize=9, loc="upper left")
 
     labels, batch, step, colours = [], [], [], []
     for label, b, s, colour in _settings(profiles):
@@ -91,9 +92,9 @@ def cost_figure(
     right.barh(y - 0.2, batch, height=0.38, color=COLORS["grey"], label="batching")
     right.barh(y + 0.2, step, height=0.38, color=colours, label="gradient step")
     for yi, (bt, st) in enumerate(zip(batch, step, strict=True)):
-        right.text(bt * 1.1, yi - 0.2, f"{bt:.3g}", va="center", fontsize=8)
-        right.text(st * 1.1, yi + 0.2, f"{st:.3g}", va="center", fontsize=8)
-    right.set_yticks(y, labels, fontsize=8)
+        right.text(bt * 1.1, yi - 0.2, f"{bt:.3g}", va="center", fontsize=9)
+        right.text(st * 1.1, yi + 0.2, f"{st:.3g}", va="center", fontsize=9)
+    right.set_yticks(y, labels, fontsize=9)
     right.invert_yaxis()
     right.set_xscale("log")
     right.set_xlim(right=max(step + batch) * 8)
@@ -114,13 +115,17 @@ def cost_explorer(profiles: Sequence[StepProfile] = ()) -> Any:
 
     style = {"description_width": "initial"}
     steps = widgets.FloatLogSlider(value=paper_value("train_steps"), base=10, min=4, max=8,
-                                   description="steps per architecture", style=style)
+                                   description="steps per architecture", style=style,
+                                   continuous_update=False)
     arch = widgets.FloatLogSlider(value=paper_value("nas_architectures"), base=10, min=1, max=5,
-                                  description="architectures", style=style)
+                                  description="architectures", style=style,
+                                  continuous_update=False)
     size = widgets.FloatLogSlider(value=paper_value("aflow_gap_dataset_size"), base=10, min=3,
-                                  max=7, description="dataset size", style=style)
+                                  max=7, description="dataset size", style=style,
+                                  continuous_update=False)
     price = widgets.FloatSlider(value=paper_value("usd_per_v100_hour"), min=0.1, max=20,
-                                step=0.1, description="USD per device hour", style=style)
+                                step=0.1, description="USD per device hour", style=style,
+                                continuous_update=False)
     out = widgets.Output()
 
     def redraw(*_: Any) -> None:
@@ -155,7 +160,7 @@ def nas_heatmap(grid: pd.DataFrame, summary: dict[str, float], *, unit: str = "m
     """
     use_style()
     values = grid.to_numpy(dtype=float) * scale
-    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    fig, ax = plt.subplots(figsize=(7.0, 5.0))
     masked = np.ma.masked_invalid(values)
     cmap = plt.get_cmap("viridis_r").copy()
     cmap.set_bad("#dddddd")
@@ -197,7 +202,7 @@ def ranking_figure(curve: pd.DataFrame, agreement: dict[str, float] | None = Non
         its fraction of the training steps.
     """
     use_style()
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    fig, ax = plt.subplots(figsize=(7.0, 4.4))
     ax.plot(100 * curve["fraction"], curve["spearman"], "o-", color=COLORS["blue"],
             label="Spearman, early look vs full training")
     ax.plot(100 * curve["fraction"], curve["kendall"], "s-", color=COLORS["orange"],
@@ -218,6 +223,6 @@ def ranking_figure(curve: pd.DataFrame, agreement: dict[str, float] | None = Non
     if agreement is not None and np.isfinite(agreement["spearman"]):
         low = min(low, agreement["spearman"])
     ax.set_ylim(min(0.0, low - 0.05), 1.05)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=9, loc="lower right")
     fig.tight_layout()
     return fig

@@ -23,9 +23,11 @@ __all__ = [
     "TYPICAL_QUOTAS",
     "Campaign",
     "Quota",
+    "first_wall",
     "paper_campaign",
     "quota_crossings",
     "storage_curve",
+    "storage_paper_check",
 ]
 
 MB = 1e6
@@ -161,3 +163,46 @@ def storage_curve(campaign: Campaign, n_structures: np.ndarray) -> pd.DataFrame:
             "terabytes": n * per * campaign.mb_per_calculation * MB / TB,
         }
     )
+
+
+def first_wall(campaign: Campaign, quotas: tuple[Quota, ...] = TYPICAL_QUOTAS) -> pd.Series:
+    """The row of :func:`quota_crossings` whose quota the campaign exhausts first."""
+    table = quota_crossings(campaign, quotas)
+    return table.loc[table["structures that fill it"].idxmin()]
+
+
+def storage_paper_check() -> pd.DataFrame:
+    """The paper's storage arithmetic (Section 6.1) recomputed from its stated inputs.
+
+    The text gives 41 files and 30 MB "for each crystal structure" and then multiplies them by the
+    270,000 calculations (structures x settings), i.e. it applies them per calculation. Both
+    readings are listed: ``per calculation`` reproduces the paper's totals, ``per structure``
+    (the words taken literally) does not.
+
+    Returns
+    -------
+    DataFrame
+        ``claim``, ``paper``, ``recomputed``, ``agrees`` and ``how`` per derived number.
+    """
+    campaign = paper_campaign()
+    per_structure = Campaign(campaign.n_structures, 1, 1, campaign.files_per_calculation,
+                             campaign.mb_per_calculation)
+    n, k = campaign.n_structures, campaign.settings_per_structure
+    files, mb = campaign.files_per_calculation, campaign.mb_per_calculation
+    rows = [
+        ("calculations", "n_calculations", campaign.n_calculations, f"{n:,} x {k} settings"),
+        ("files (41 per calculation)", "n_files", campaign.n_files,
+         f"{campaign.n_calculations:,} x {files}"),
+        ("TB (30 MB per calculation)", "storage_tb", campaign.terabytes,
+         f"{campaign.n_calculations:,} x {mb:g} MB"),
+        ("files (41 per structure, as worded)", "n_files", per_structure.n_files,
+         f"{n:,} x {files}"),
+        ("TB (30 MB per structure, as worded)", "storage_tb", per_structure.terabytes,
+         f"{n:,} x {mb:g} MB"),
+    ]
+    out = []
+    for claim, key, recomputed, how in rows:
+        stated = paper_value(key)
+        out.append({"claim": claim, "paper key": key, "paper": stated, "recomputed": recomputed,
+                    "agrees": bool(np.isclose(recomputed, stated, rtol=0.01)), "how": how})
+    return pd.DataFrame(out)

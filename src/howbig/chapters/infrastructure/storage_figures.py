@@ -1,6 +1,10 @@
-"""Figures of Chapter 6: storage growth of a DFT campaign against HPC quotas."""
+"""Figures of Chapter 6.1: the storage workflow (paper Fig. 6) and a campaign's growth against
+HPC quotas."""
 
 from __future__ import annotations
+
+import itertools
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -12,11 +16,12 @@ from howbig.chapters.infrastructure.storage import (
     TYPICAL_QUOTAS,
     Campaign,
     Quota,
+    first_wall,
     storage_curve,
 )
 from howbig.style import COLORS, use_style
 
-__all__ = ["storage_explorer", "storage_growth"]
+__all__ = ["storage_explorer", "storage_growth", "storage_workflow"]
 
 _QUOTA_COLORS = (COLORS["red"], COLORS["orange"], COLORS["purple"], COLORS["green"])
 
@@ -44,7 +49,8 @@ def storage_growth(
     use_style()
     n = np.logspace(1, np.log10(max(max_structures, 100)), 200)
     curve = storage_curve(campaign, n)
-    fig, (ax_files, ax_tb) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
+    # one panel per row: the book's column is about 7 inches wide
+    fig, (ax_files, ax_tb) = plt.subplots(2, 1, figsize=(7.0, 8.0), constrained_layout=True)
 
     ax_files.loglog(curve["structures"], curve["files"], color=COLORS["blue"], lw=2.5,
                     label="files written")
@@ -78,39 +84,84 @@ def storage_growth(
     return fig
 
 
-def storage_explorer():  # pragma: no cover - interactive only
-    """An ipywidgets explorer of :func:`storage_growth` (for Colab and Jupyter)."""
+def storage_workflow(campaign: Campaign, quotas: tuple[Quota, ...] = TYPICAL_QUOTAS) -> Figure:
+    """The paper's data-storage workflow (its Fig. 6) with the campaign's counts.
+
+    Structures come from a NOMAD Oasis into an ASE database, every (structure, setting) pair is
+    one exciting relaxation + band structure, their files pile up on the HPC file system against
+    its quotas, and finished calculations are compressed and shipped to a NOMAD Oasis.
+    """
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    use_style()
+    wall = first_wall(campaign, quotas)
+    boxes = [
+        ("NOMAD Oasis -> ASE database", f"{campaign.n_structures:,} crystal structures",
+         COLORS["sky"]),
+        ("exciting: relaxation + band structure",
+         f"x {campaign.k_grids} k-grids x {campaign.basis_sizes} basis sizes\n"
+         f"= {campaign.n_calculations:,} calculations", COLORS["yellow"]),
+        ("files on the HPC file system",
+         f"{campaign.n_files:,} files, {campaign.terabytes:.1f} TB\n"
+         f"first quota hit: {wall['quota']}\nat {wall['structures that fill it']:,.0f} "
+         "structures", COLORS["orange"]),
+        ("compress and transfer -> NOMAD Oasis",
+         "parsed, normalized, archived off the cluster", COLORS["green"]),
+    ]
+    fig, ax = plt.subplots(figsize=(7.0, 6.4))
+    ax.set_axis_off()
+    ax.set(xlim=(0, 1), ylim=(0, 1))
+    height, gap = 0.2, 0.06
+    tops = [0.99 - k * (height + gap) for k in range(len(boxes))]
+    for top, (title, text, color) in zip(tops, boxes, strict=True):
+        ax.add_patch(FancyBboxPatch((0.04, top - height), 0.92, height,
+                                    boxstyle="round,pad=0.005", fc=color, ec="k", alpha=0.35))
+        ax.text(0.5, top - 0.04, title, ha="center", va="center", fontsize=12,
+                fontweight="bold")
+        ax.text(0.5, top - 0.07, text, ha="center", va="top", fontsize=10.5, linespacing=1.4)
+    for upper, lower in itertools.pairwise(tops):
+        ax.add_patch(FancyArrowPatch((0.5, upper - height - 0.005), (0.5, lower + 0.005),
+                                     arrowstyle="-|>", mutation_scale=18, color="k"))
+    return fig
+
+
+def storage_explorer() -> Any:
+    """An ipywidgets explorer of :func:`storage_growth` (for Colab and Jupyter).
+
+    Returns the widget box (displayed by Jupyter when it is a cell's last value). The figure is
+    redrawn only when a slider is released (``continuous_update=False``) and is shown with
+    ``IPython.display.display``, which works under every matplotlib backend.
+    """
     import ipywidgets as widgets
     from IPython.display import display
 
     style = {"description_width": "initial"}
+    common = {"style": style, "continuous_update": False}
     controls = {
         "n_structures": widgets.IntText(value=30_000, description="structures", style=style),
-        "k_grids": widgets.IntSlider(value=3, min=1, max=8, description="k-grids", style=style),
+        "k_grids": widgets.IntSlider(value=3, min=1, max=8, description="k-grids", **common),
         "basis_sizes": widgets.IntSlider(value=3, min=1, max=8, description="basis sizes",
-                                         style=style),
+                                         **common),
         "files_per_calculation": widgets.IntSlider(value=41, min=1, max=500,
-                                                   description="files / calculation",
-                                                   style=style),
+                                                   description="files / calculation", **common),
         "mb_per_calculation": widgets.FloatLogSlider(value=30, base=10, min=-1, max=4,
-                                                     description="MB / calculation",
-                                                     style=style),
+                                                     description="MB / calculation", **common),
     }
     output = widgets.Output()
 
-    def redraw(_change=None) -> None:
-        values = {k: w.value for k, w in controls.items()}
-        campaign = Campaign(**values)
+    def redraw(_change: Any = None) -> None:
+        campaign = Campaign(**{k: w.value for k, w in controls.items()})
         with output:
             output.clear_output(wait=True)
             print(f"{campaign.n_calculations:,} calculations, {campaign.n_files:,} files, "
                   f"{campaign.terabytes:.2f} TB")
             fig = storage_growth(campaign, max_structures=max(10 * campaign.n_structures, 1000),
                                  mark=campaign.n_structures)
-            plt.show(fig)
+            display(fig)
+            plt.close(fig)
 
     for widget in controls.values():
         widget.observe(redraw, names="value")
     redraw()
-    display(widgets.VBox([widgets.HBox(list(controls.values())[:3]),
-                          widgets.HBox(list(controls.values())[3:]), output]))
+    return widgets.VBox([widgets.HBox(list(controls.values())[:3]),
+                         widgets.HBox(list(controls.values())[3:]), output])

@@ -2,13 +2,9 @@
 
 A scikit-learn-compatible symbolic regressor:
 
-1. **Feature construction.** Starting from the primary features (rung 0), every rung applies unary
-   operators (``exp``, ``log``, ``sqrt``, powers, ...) to the features of the previous rung and
-   binary operators (``+``, ``-``, ``*``, ``/``, ``|a-b|``) to pairs in which at least one member
-   comes from the previous rung. Invalid features are dropped: undefined or non-finite values,
-   values outside ``[min_abs, max_abs]``, constants, duplicates (features that are affine images
-   of a kept one are redundant for a linear model) and, when ``units`` are given, dimensionally
-   inconsistent ones (``+``/``-`` of different units, ``exp``/``log`` of dimensioned quantities).
+1. **Feature construction** (:mod:`howbig.methods.models.sisso_features`). Operators applied rung
+   by rung to the primary features; invalid, duplicate and (with ``units``) dimensionally
+   inconsistent candidates dropped.
 2. **Sure independence screening (SIS).** The score of every candidate is
    ``|Z^T r| / n`` with ``Z`` the standardized candidate matrix and ``r`` the centred residual: one
    matrix product per block. The last rung is never stored: it is generated block by block and
@@ -37,83 +33,37 @@ import itertools
 import math
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from howbig.methods.models.sisso_features import (
+    BINARY_OPERATORS,
+    DEFAULT_OPERATORS,
+    UNARY_OPERATORS,
+    CandidateGenerator,
+    CandidateSpace,
+    Tree,
+    evaluate,
+    expression,
+    tree_depth,
+    unit_matrix,
+)
+
 __all__ = [
     "BINARY_OPERATORS",
     "UNARY_OPERATORS",
-    "FeatureSpace",
+    "CandidateSpace",
     "SissoRegressor",
     "evaluate",
     "expression",
     "l0_search",
     "n_combinations",
     "sis_scores",
+    "tree_depth",
 ]
-
-Tree = tuple  # ("x", k) | (op, tree) | (op, tree, tree)
-
-#: Unary operators: name -> (function, printed template, unit exponent factor or None = needs
-#: a dimensionless argument).
-UNARY_OPERATORS: dict[str, tuple[Any, str, float | None]] = {
-    "exp": (np.exp, "exp({})", None),
-    "nexp": (lambda a: np.exp(-a), "exp(-{})", None),
-    "log": (np.log, "log({})", None),
-    "sqrt": (np.sqrt, "sqrt({})", 0.5),
-    "cbrt": (np.cbrt, "cbrt({})", 1.0 / 3.0),
-    "inv": (lambda a: 1.0 / a, "(1 / {})", -1.0),
-    "sq": (np.square, "({})^2", 2.0),
-    "cb": (lambda a: a**3, "({})^3", 3.0),
-    "abs": (np.abs, "|{}|", 1.0),
-}
-#: Binary operators: name -> (function, printed template, unit rule, commutative).
-BINARY_OPERATORS: dict[str, tuple[Any, str, str, bool]] = {
-    "add": (np.add, "({} + {})", "same", True),
-    "sub": (np.subtract, "({} - {})", "same", True),  # b - a = -(a - b): redundant
-    "mul": (np.multiply, "({} * {})", "sum", True),
-    "div": (np.divide, "({} / {})", "diff", False),
-    "absdiff": (lambda a, b: np.abs(a - b), "|{} - {}|", "same", True),
-}
-DEFAULT_OPERATORS = ("add", "sub", "mul", "div", "absdiff", "exp", "log", "sqrt", "inv", "sq")
-
-
-def expression(tree: Tree, names: Sequence[str]) -> str:
-    """Human-readable formula of a feature tree."""
-    if tree[0] == "x":
-        return names[tree[1]]
-    if len(tree) == 2:
-        return UNARY_OPERATORS[tree[0]][1].format(expression(tree[1], names))
-    return BINARY_OPERATORS[tree[0]][1].format(expression(tree[1], names),
-                                               expression(tree[2], names))
-
-
-def evaluate(tree: Tree, X: np.ndarray) -> np.ndarray:
-    """Values of a feature tree on the rows of ``X`` (primary features in columns)."""
-    if tree[0] == "x":
-        return np.asarray(X[:, tree[1]], dtype=float)
-    with np.errstate(all="ignore"):
-        if len(tree) == 2:
-            return UNARY_OPERATORS[tree[0]][0](evaluate(tree[1], X))
-        return BINARY_OPERATORS[tree[0]][0](evaluate(tree[1], X), evaluate(tree[2], X))
-
-
-def n_operations(tree: Tree) -> int:
-    """Number of operators in a feature tree."""
-    if tree[0] == "x":
-        return 0
-    return 1 + sum(n_operations(t) for t in tree[1:])
-
-
-def tree_depth(tree: Tree) -> int:
-    """Depth of a feature tree (= the rung at which it is first generated)."""
-    if tree[0] == "x":
-        return 0
-    return 1 + max(tree_depth(t) for t in tree[1:])
 
 
 def sis_scores(values: np.ndarray, residual: np.ndarray) -> np.ndarray:
@@ -189,37 +139,6 @@ def l0_search(X: np.ndarray, y: np.ndarray, d: int, fit_intercept: bool = True,
     return best, max(best_sse, 0.0), n_solved
 
 
-@dataclass
-class FeatureSpace:
-    """Stored features (all rungs below the last): values, trees, units.
-
-    ``values`` is ``(n_samples, n_features)``; ``trees[k]`` and ``units[k]`` describe column ``k``;
-    ``rung_start[r]`` is the first column of rung ``r``.
-    """
-
-    values: np.ndarray
-    trees: list[Tree]
-    units: np.ndarray
-    rung_start: list[int] = field(default_factory=list)
-    n_generated: int = 0  # candidates generated before validity checks
-
-
-def _unit_ok(kind: str, ua: np.ndarray, ub: np.ndarray) -> np.ndarray:
-    """Dimensional consistency of a binary operation of ``ua`` with every row of ``ub``."""
-    if kind == "same":
-        return np.all(np.isclose(ua[None, :], ub), axis=1)
-    return np.ones(len(ub), dtype=bool)
-
-
-def _unit_result(kind: str, ua: np.ndarray, ub: np.ndarray) -> np.ndarray:
-    """Units of ``a op b`` for paired rows of ``ua`` and ``ub``."""
-    if kind == "same":
-        return ua
-    if kind == "sum":
-        return ua + ub
-    return ua - ub  # div: a / b
-
-
 class SissoRegressor(RegressorMixin, BaseEstimator):
     """Symbolic regression by SISSO (Ouyang et al., Phys. Rev. Mater. 2, 083802, 2018).
 
@@ -268,137 +187,21 @@ class SissoRegressor(RegressorMixin, BaseEstimator):
         self.block_elements = block_elements
 
     # ----------------------------------------------------------------------------- helpers
-    def _unit_matrix(self, p: int) -> tuple[np.ndarray, bool]:
-        if self.units is None:
-            return np.zeros((p, 1)), False
-        if len(self.units) != p:
-            raise ValueError(f"units has {len(self.units)} entries but X has {p} features")
-        dims = sorted({k for u in self.units for k in u})
-        mat = np.array([[float(u.get(k, 0.0)) for k in dims] for u in self.units])
-        return (mat if dims else np.zeros((p, 1))), True
+    def _generator(self) -> CandidateGenerator:
+        return CandidateGenerator(self.operators, self.units, self.max_abs, self.min_abs,
+                                  self.max_stored, self.block_elements)
 
-    def _valid(self, v: np.ndarray) -> np.ndarray:
-        """Columns of ``v`` that are finite, within bounds and not constant."""
-        with np.errstate(all="ignore"):
-            hi, lo = v.max(axis=0), v.min(axis=0)  # NaN propagates into both
-            mx = np.maximum(np.abs(hi), np.abs(lo))
-            ok = np.isfinite(mx) & (mx <= self.max_abs) & (mx >= self.min_abs)
-            ok &= (hi - lo) > 1e-10 * mx
-        return ok
+    def build_space(self, X: np.ndarray, names: Sequence[str] | None = None) -> CandidateSpace:
+        """Store rungs ``0 .. max_rung - 1`` of the feature space (validity-checked, unique).
 
-    def _unary(self) -> list[str]:
-        ops = [o for o in self.operators if o in UNARY_OPERATORS]
-        unknown = set(self.operators) - set(UNARY_OPERATORS) - set(BINARY_OPERATORS)
-        if unknown:
-            raise ValueError(f"unknown operators {sorted(unknown)}; known: "
-                             f"{sorted(UNARY_OPERATORS) + sorted(BINARY_OPERATORS)}")
-        return ops
-
-    def _binary(self) -> list[str]:
-        return [o for o in self.operators if o in BINARY_OPERATORS]
-
-    def _rung_blocks(self, space: FeatureSpace, rung: int, dimensional: bool
-                     ) -> Iterator[tuple[np.ndarray, np.ndarray, Any]]:
-        """Candidate blocks of ``rung`` built from ``space``: (values, units, decoder).
-
-        Binary operations pair every feature ``i`` of the previous rung with every stored feature
-        ``j < i``; pairs are batched into blocks of about ``block_elements`` values. Trees are built
-        lazily by ``decoder(k)`` (column ``k`` of the block) to keep the last rung cheap.
+        ``names`` is accepted for symmetry with :meth:`fit`; trees refer to columns by index.
         """
-        lo = space.rung_start[rung - 1]
-        hi = space.rung_start[rung] if len(space.rung_start) > rung else space.values.shape[1]
-        X, U, T = space.values, space.units, space.trees
-        width = max(1, self.block_elements // max(len(X), 1))
-        for op in self._unary():
-            fn, _, power = UNARY_OPERATORS[op]
-            cols = np.arange(lo, hi)
-            if dimensional and power is None:
-                cols = cols[np.all(np.isclose(U[cols], 0.0), axis=1)]
-            for start in range(0, cols.size, width):
-                part = cols[start:start + width]
-                with np.errstate(all="ignore"):
-                    vals = fn(X[:, part])
-                units = U[part] * (1.0 if power is None else power)
-                yield vals, units, (lambda k, op=op, part=part: (op, T[part[k]]))
-        for op in self._binary():
-            fn, _, rule, commutative = BINARY_OPERATORS[op]
-            orders = (False,) if commutative else (False, True)
-            pending_i: list[np.ndarray] = []
-            pending_j: list[np.ndarray] = []
-            size = 0
-            for i in range(lo, hi + 1):
-                if i < hi:
-                    cols = np.arange(0, i)
-                    if dimensional:
-                        cols = cols[_unit_ok(rule, U[i], U[cols])]
-                    pending_i.append(np.full(cols.size, i))
-                    pending_j.append(cols)
-                    size += cols.size
-                if size and (size >= width or i == hi):
-                    ii, jj = np.concatenate(pending_i), np.concatenate(pending_j)
-                    pending_i, pending_j, size = [], [], 0
-                    for start in range(0, ii.size, width):
-                        a, b = ii[start:start + width], jj[start:start + width]
-                        for swap in orders:
-                            left, right = (b, a) if swap else (a, b)
-                            with np.errstate(all="ignore"):
-                                vals = fn(X[:, left], X[:, right])
-                            yield (vals, _unit_result(rule, U[left], U[right]),
-                                   (lambda k, op=op, left=left, right=right:
-                                    (op, T[left[k]], T[right[k]])))
+        del names
+        return self._generator().build(X, self.max_rung)
 
-    @staticmethod
-    def _keys(values: np.ndarray) -> list[bytes]:
-        """Hashable keys identifying columns up to affine maps (standardized, sign-fixed)."""
-        z = values - values.mean(axis=0)
-        z /= np.abs(z).max(axis=0)
-        first = z[np.argmax(np.abs(z) > 1e-6, axis=0), np.arange(z.shape[1])]
-        z *= np.sign(first)
-        z = np.round(z, 7) + 0.0
-        return [z[:, k].tobytes() for k in range(z.shape[1])]
-
-    def build_space(self, X: np.ndarray, names: Sequence[str]) -> FeatureSpace:
-        """Store rungs ``0 .. max_rung - 1`` of the feature space (validity-checked, unique)."""
-        X = np.asarray(X, dtype=float)
-        U, dimensional = self._unit_matrix(X.shape[1])
-        keep = self._valid(X)
-        trees: list[Tree] = [("x", k) for k in range(X.shape[1])]
-        seen: set[bytes] = set()
-        cols = []
-        for k, key in zip(np.flatnonzero(keep), self._keys(X[:, keep]), strict=True):
-            if key not in seen:
-                seen.add(key)
-                cols.append(k)
-        space = FeatureSpace(X[:, cols], [trees[k] for k in cols], U[cols], [0],
-                             n_generated=X.shape[1])
-        for rung in range(1, self.max_rung):
-            new_vals, new_trees, new_units = [], [], []
-            for vals, units, decode in self._rung_blocks(space, rung, dimensional):
-                space.n_generated += vals.shape[1]
-                ok = np.flatnonzero(self._valid(vals))
-                if ok.size == 0:
-                    continue
-                for k, key in zip(ok, self._keys(vals[:, ok]), strict=True):
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    new_vals.append(vals[:, k])
-                    new_trees.append(decode(k))
-                    new_units.append(units[k])
-                if space.values.shape[1] + len(new_vals) > self.max_stored:
-                    raise ValueError(
-                        f"rung {rung} exceeds max_stored={self.max_stored} features; lower "
-                        "max_rung, use fewer primary features or operators, or raise max_stored"
-                    )
-            space.rung_start.append(space.values.shape[1])
-            if new_vals:
-                space.values = np.column_stack([space.values, *[v[:, None] for v in new_vals]])
-                space.trees = space.trees + new_trees
-                space.units = np.vstack([space.units, np.array(new_units)])
-        return space
-
-    def _screen(self, space: FeatureSpace, residual: np.ndarray, k: int, dimensional: bool,
-                exclude: np.ndarray | None) -> tuple[np.ndarray, list[Tree]]:
+    def _screen(self, gen: CandidateGenerator, space: CandidateSpace, residual: np.ndarray,
+                k: int, dimensional: bool, exclude: np.ndarray | None
+                ) -> tuple[np.ndarray, list[Tree]]:
         """The ``k`` best-scoring unique candidates of all rungs (the last generated on the fly)."""
         pool_scores: list[np.ndarray] = []
         pool_vals: list[np.ndarray] = []
@@ -406,7 +209,7 @@ class SissoRegressor(RegressorMixin, BaseEstimator):
         budget = 4 * k + 8
 
         def offer(vals: np.ndarray, decode: Any) -> None:
-            ok = np.flatnonzero(self._valid(vals))
+            ok = np.flatnonzero(gen.valid(vals))
             self.n_evaluated_ += vals.shape[1]
             if ok.size == 0:
                 return
@@ -418,13 +221,16 @@ class SissoRegressor(RegressorMixin, BaseEstimator):
 
         offer(space.values, lambda t: space.trees[t])
         if self.max_rung > 0:
-            for vals, _, decode in self._rung_blocks(space, self.max_rung, dimensional):
+            for vals, _, decode in gen.rung_blocks(space, self.max_rung, dimensional):
                 offer(vals, decode)
                 if len(pool_trees) > 20 * budget:  # compact the pool
                     self._compact(pool_scores, pool_vals, pool_trees, budget)
         scores = np.concatenate(pool_scores)
         vals = np.column_stack(pool_vals)
-        order = np.argsort(-scores, kind="stable")
+        # best score first; among (numerically) equal scores the shallower tree, so that a
+        # primary feature wins over a deeper expression with the same values
+        depths = np.array([tree_depth(t) for t in pool_trees])
+        order = np.lexsort((depths, -np.round(scores, 12)))
         # greedy: drop candidates that are affine images of a better one or of an excluded one
         z = vals - vals.mean(axis=0)
         z /= np.linalg.norm(z, axis=0)
@@ -470,18 +276,19 @@ class SissoRegressor(RegressorMixin, BaseEstimator):
                              f"{y.shape}")
         self.names_ = list(names) if names is not None else [f"x{k}" for k in range(X.shape[1])]
         self.n_features_in_ = X.shape[1]
-        _, dimensional = self._unit_matrix(X.shape[1])
+        _, dimensional = unit_matrix(self.units, X.shape[1])
+        gen = self._generator()
         start = time.perf_counter()
         self.n_evaluated_ = 0
         self.n_solved_ = 0
-        space = self.build_space(X, self.names_)
+        space = gen.build(X, self.max_rung)
         self.n_stored_ = space.values.shape[1]
         sub_vals = np.empty((len(y), 0))
         sub_trees: list[Tree] = []
         residual = y.copy()
         self.models_: list[dict] = []
         for d in range(1, self.n_dim + 1):
-            vals, trees = self._screen(space, residual, self.n_sis, dimensional, sub_vals)
+            vals, trees = self._screen(gen, space, residual, self.n_sis, dimensional, sub_vals)
             sub_vals = np.column_stack([sub_vals, vals])
             sub_trees += trees
             if sub_vals.shape[1] < d:
