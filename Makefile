@@ -26,11 +26,11 @@ CHECK_WHEELHOUSE = $(if $(WHEELHOUSE),$(if $(wildcard $(WHEELHOUSE)/PLATFORM),$(
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-build.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-test.txt requirements-build.txt pyproject.toml
 	$(CHECK_PYTHON)$(CHECK_WHEELHOUSE)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet $(PIP_SOURCE) --upgrade -r requirements-build.txt
-	$(BIN)/python -m pip install --quiet $(PIP_SOURCE) -r requirements.txt
+	$(BIN)/python -m pip install --quiet $(PIP_SOURCE) -r requirements.txt -r requirements-test.txt
 	$(BIN)/python -m pip install --quiet $(PIP_SOURCE) --no-deps -e .
 	touch $@
 
@@ -41,7 +41,7 @@ $(VENV)/.installed: requirements.txt requirements-build.txt pyproject.toml
 wheelhouse:
 	$(CHECK_PYTHON)
 	mkdir -p $(WHEELHOUSE_DIR)
-	$(PYTHON) -m pip wheel --quiet --wheel-dir $(WHEELHOUSE_DIR) -r requirements.txt
+	$(PYTHON) -m pip wheel --quiet --wheel-dir $(WHEELHOUSE_DIR) -r requirements.txt -r requirements-test.txt
 	$(PYTHON) -m pip download --quiet --only-binary=:all: --dest $(WHEELHOUSE_DIR) -r requirements-build.txt
 	echo $(PLATFORM_TAG) > $(WHEELHOUSE_DIR)/PLATFORM
 	@echo "wheelhouse: $(WHEELHOUSE_DIR) ($$(ls $(WHEELHOUSE_DIR)/*.whl | wc -l) wheels, $$(du -sh $(WHEELHOUSE_DIR) | cut -f1)); install with: make venv WHEELHOUSE=$(WHEELHOUSE_DIR)"

@@ -15,7 +15,7 @@ __all__ = ["KEY_PACKAGES", "environment_table", "jax_devices", "package_versions
 
 KEY_PACKAGES = (
     "howbig", "numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "jax", "jaxlib", "jraph",
-    "dm-haiku", "optax", "ase", "spglib", "pymatgen", "icet", "pyscf", "madas", "matminer",
+    "dm-haiku", "optax", "ase", "spglib", "icet", "pyscf", "madas",
     "optuna", "pooch", "ipywidgets", "jupytext", "papermill", "jupyter-book", "myst-nb", "sphinx",
 )
 
