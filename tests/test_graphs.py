@@ -203,3 +203,22 @@ def test_knn_identical_to_ase_neighbour_list(seed):
                   cell=cell, pbc=True)
     for got, want in zip(knn_edges(atoms), _ase_reference_knn(atoms), strict=True):
         assert np.array_equal(got, want)
+
+
+def test_batcher_buckets_pad_to_the_smallest_shape_that_fits():
+    g = _dataset()
+    one, three = PaddedBatcher(g, 4, seed=2), PaddedBatcher(g, 4, seed=2, buckets=3)
+    assert three.shape == one.shape and len(three.shapes) <= 3
+    padded_one = padded_three = 0
+    for a, b in zip(one.epoch(), three.epoch(), strict=True):
+        mask = graph_mask(a)
+        assert b.nodes.shape[0] in [n for _, n, _ in three.shapes]
+        np.testing.assert_array_equal(graph_mask(b), mask)  # the same graphs, less padding
+        np.testing.assert_array_equal(a.globals[mask], b.globals[mask])
+        # the smallest bucket: the next smaller one would not hold the batch
+        smaller = [(n, e) for n, e in three.budgets if n < b.nodes.shape[0]]
+        real_nodes, real_edges = int(a.n_node[mask].sum()), int(a.n_edge[mask].sum())
+        assert all(real_nodes >= n or real_edges > e for n, e in smaller)
+        padded_one += a.nodes.shape[0] - real_nodes
+        padded_three += b.nodes.shape[0] - real_nodes
+    assert padded_three < padded_one

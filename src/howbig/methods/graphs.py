@@ -1,13 +1,13 @@
 """Crystal structures as graphs: periodic k-nearest-neighbour lists and static-shape batches.
 
 The paper's MPEU code (tisabe/jraph_MPEU) connects every atom to its ``k = 12`` nearest
-neighbours, periodic images included: the search radius grows until every atom has at least ``k``
-neighbours, then all but the ``k`` nearest are dropped. Edges point from the neighbour
-(``sender``) to the centre atom (``receiver``), so every atom receives exactly ``k`` messages.
+neighbours, periodic images included (:func:`howbig.methods.neighbours.knn_edges`). Edges point
+from the neighbour (``sender``) to the centre atom (``receiver``), so every atom receives exactly
+``k`` messages.
 
 A whole dataset is held compactly in a :class:`GraphSet` (flat numpy arrays plus per-graph
-counts). :class:`PaddedBatcher` cuts it into :class:`jraph.GraphsTuple` batches of *one* static
-shape (a node and an edge budget fixed per batcher), so XLA compiles the training step once.
+counts). :class:`PaddedBatcher` cuts it into :class:`jraph.GraphsTuple` batches of one or a few
+static shapes (node and edge budgets fixed per batcher), so XLA compiles a step once per shape.
 Padding follows jraph's convention (real graphs first, then one padding graph that owns every
 padding node and edge, then empty graphs), so :func:`jraph.get_graph_padding_mask` masks it.
 """
@@ -21,6 +21,7 @@ import ase
 import jraph
 import numpy as np
 
+from howbig.methods.neighbours import knn_edges
 from howbig.parallel import parallel_map
 
 __all__ = [
@@ -31,141 +32,6 @@ __all__ = [
     "knn_edges",
     "rbf_expand",
 ]
-
-
-def knn_edges(
-    atoms: ase.Atoms,
-    k: int = 12,
-    *,
-    initial_radius: float | None = None,
-    growth: float = 1.5,
-    max_radius: float = 30.0,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Directed k-nearest-neighbour edges of a (periodic) structure.
-
-    Parameters
-    ----------
-    atoms
-        The structure; periodic along the directions where ``atoms.pbc`` is true.
-    k
-        Neighbours per atom (12 in the paper's code). For a finite system with fewer than
-        ``k + 1`` atoms every other atom is a neighbour.
-    initial_radius, growth, max_radius
-        The periodic images searched are those within ``radius`` (Å) of the cell. ``radius``
-        starts at ``initial_radius`` (default: estimated from the density, 1.3 times the
-        radius of a sphere holding ``k + 1`` atoms) and is multiplied by ``growth`` until
-        every atom has ``k`` neighbours within it. The result does not depend on the radius.
-
-    Returns
-    -------
-    senders, receivers, distances
-        ``int32``, ``int32`` and ``float32`` arrays of length ``k * len(atoms)`` (fewer for small
-        finite systems), sorted by receiver and, per receiver, by distance (ties by sender index).
-        The edge ``senders[e] -> receivers[e]`` has length ``distances[e]`` (Å); periodic images
-        of an atom, including of the centre atom itself, count as separate neighbours.
-
-    Raises
-    ------
-    ValueError
-        If the structure is empty or ``k`` neighbours are not found within ``max_radius``.
-
-    Notes
-    -----
-    One k-d tree over the atoms of the periodic images near the cell (scipy's ``cKDTree``)
-    answers all k-nearest queries at once. The paper's code instead grows an ASE neighbour list
-    3 -> 6 -> 9 Å and loops over atoms in Python; the neighbours and distances are the same.
-    """
-    n = len(atoms)
-    if n == 0:
-        raise ValueError("knn_edges: the structure has no atoms")
-    pbc = np.asarray(atoms.pbc, dtype=bool)
-    cell = np.asarray(atoms.cell.array, dtype=float)
-    if not pbc.any():
-        k = min(k, n - 1)
-        if k == 0:
-            return (np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float32))
-        positions = atoms.get_positions()
-        # finite system: every pair, then the same selection as below
-        d = np.linalg.norm(positions[:, None, :] - positions[None, :, :], axis=-1)
-        i, j = np.nonzero(~np.eye(n, dtype=bool))
-        return _select_nearest(i, j, d[i, j], n, k)
-    original = atoms.get_positions()
-    scaled = atoms.get_scaled_positions(wrap=False)
-    # wrap along periodic directions (the set of images is unchanged), remembering the shift
-    wrap_shift = np.where(pbc, np.floor(scaled), 0.0)
-    positions = (scaled - wrap_shift) @ cell
-    if initial_radius is None:
-        volume = abs(np.linalg.det(cell)) if pbc.all() else 0.0
-        initial_radius = (1.3 * (3 * (k + 1) * volume / (4 * np.pi * n)) ** (1 / 3)
-                          if volume > 0 else 3.0)
-    # distance between lattice planes = 1 / |row of the reciprocal basis|
-    plane_spacing_inv = np.linalg.norm(np.linalg.pinv(cell).T, axis=1)
-    radius = min(float(initial_radius), max_radius)
-    while True:
-        reach = np.where(pbc, np.ceil(radius * plane_spacing_inv), 0).astype(int)
-        offsets = np.stack(np.meshgrid(*[np.arange(-r, r + 1) for r in reach],
-                                       indexing="ij"), -1).reshape(-1, 3)
-        images = (offsets @ cell)[:, None, :] + positions[None, :, :]  # (n_img, n, 3)
-        centre_image = int(np.flatnonzero((offsets == 0).all(axis=1))[0])
-        found = _tree_knn(images.reshape(-1, 3), positions, centre_image * n + np.arange(n), k,
-                          radius)
-        if found is not None:
-            i, point, _ = found
-            j = point % n
-            # the distance computed as ASE's neighbour list does (same float operations), from
-            # the unwrapped positions and the integer cell shift of the image
-            shift = offsets[point // n] - wrap_shift[j] + wrap_shift[i]
-            vec = original[j] - original[i] + shift.dot(cell)
-            return _select_nearest(i, j, np.sqrt(np.sum(vec * vec, axis=1)), n, k)
-        if radius >= max_radius:
-            raise ValueError(
-                f"knn_edges: fewer than {k} neighbours within {max_radius} Å for "
-                f"{atoms.get_chemical_formula()}; check the cell or raise max_radius"
-            )
-        radius = min(radius * growth, max_radius)
-
-
-def _tree_knn(points: np.ndarray, centres: np.ndarray, self_index: np.ndarray, k: int,
-              radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Candidates ``(centre, point, distance)`` holding each centre's ``k`` nearest and all ties.
-
-    ``None`` when some centre has fewer than ``k`` points within ``radius`` (not counting its own
-    point ``self_index``). More than ``k`` candidates are returned, so that every point tied (at
-    1e-6 Å) with the ``k``-th is among them: the selection then does not depend on the tree.
-    """
-    from scipy.spatial import cKDTree
-
-    tree = cKDTree(points)
-    n, n_points = len(centres), len(points)
-    want = min(k + 9, n_points)
-    while True:
-        d, idx = tree.query(centres, k=want, distance_upper_bound=radius)
-        d, idx = d.reshape(n, -1), idx.reshape(n, -1)
-        keep = np.isfinite(d) & (idx != self_index[:, None])
-        if keep.sum(axis=1).min() < k:
-            return None
-        kth = np.round(np.sort(np.where(keep, d, np.inf), axis=1)[:, k - 1], 6)
-        # rows are sorted by distance: the last column is the farthest point queried (inf when
-        # the radius cut the query short, which also means nothing is missing)
-        if np.all(np.round(d[:, -1], 6) > kth) or want >= n_points:
-            i = np.repeat(np.arange(n), keep.sum(axis=1))
-            return i, idx[keep], d[keep]
-        want = min(2 * want, n_points)
-
-
-def _select_nearest(i: np.ndarray, j: np.ndarray, d: np.ndarray, n: int, k: int
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Keep the ``k`` nearest candidates of each receiver ``i`` (sorted by receiver, distance)."""
-    counts = np.bincount(i, minlength=n)
-    # Sort by receiver, then distance (rounded so that symmetry-equivalent ties compare
-    # equal), then sender, then exact distance (images of one sender that tie within 1e-6 Å);
-    # keep the first k per receiver.
-    order = np.lexsort((d, j, np.round(d, 6), i))
-    i, j, d = i[order], j[order], d[order]
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    rank = np.arange(len(i)) - np.repeat(starts, counts)
-    keep = rank < k
-    return j[keep].astype(np.int32), i[keep].astype(np.int32), d[keep].astype(np.float32)
 
 
 def rbf_expand(distances, k_max: int = 150, delta: float = 0.1, mu_min: float = 0.0):
@@ -347,15 +213,17 @@ def _round_up(x: int, multiple: int) -> int:
 
 
 class PaddedBatcher:
-    """Cut a :class:`GraphSet` into padded :class:`jraph.GraphsTuple` batches of one static shape.
+    """Cut a :class:`GraphSet` into padded :class:`jraph.GraphsTuple` batches of few static shapes.
 
-    Every batch has ``batch_size + 1`` graph slots, ``node_budget`` nodes and ``edge_budget``
-    edges. A batch takes up to ``batch_size`` consecutive graphs of the (shuffled) order; it is
-    closed early, with fewer real graphs, only when the next graph would overflow a budget (the
-    default budgets make this rare: mean + 3 standard deviations of a batch's size). The real
-    graphs come first, then one padding graph holding all padding nodes and edges, then empty
-    graphs, so :func:`jraph.get_graph_padding_mask` and :func:`jraph.get_node_padding_mask`
-    identify the padding.
+    Every batch has ``batch_size + 1`` graph slots. A batch takes up to ``batch_size``
+    consecutive graphs of the (shuffled) order; it is closed early, with fewer real graphs, only
+    when the next graph would overflow the largest node or edge budget (the default budgets make
+    this rare: mean + 3 standard deviations of a batch's size). It is then padded to the
+    smallest of ``buckets`` (node, edge) budgets that holds it, so a jitted function compiles
+    at most ``buckets`` times while little compute is spent on padding. The real graphs come
+    first, then one padding graph holding all padding nodes and edges, then empty graphs, so
+    :func:`jraph.get_graph_padding_mask` and :func:`jraph.get_node_padding_mask` identify the
+    padding.
 
     Node features (``graphs.nodes``) are atomic numbers (``int32``, 0 for padding), edge
     features (``graphs.edges``) are distances in Å (``float32``, 0 for padding), and
@@ -370,8 +238,12 @@ class PaddedBatcher:
     seed
         Seed of the shuffling generator (each :meth:`epoch` draws a new permutation from it).
     node_budget, edge_budget
-        Static padded sizes; derived from the data when ``None``. Pass the budgets of another
-        batcher (``batcher.node_budget``) to share its compiled shapes.
+        The largest static padded sizes; derived from the data when ``None``. Pass the budgets
+        of another batcher (``batcher.node_budget``) to share its compiled shapes.
+    buckets
+        Number of padded shapes. With ``buckets = 3`` the smaller budgets sit at the 1/3 and
+        2/3 quantiles of a batch's size (normal approximation), which cuts the padding of a
+        typical batch from about 3 standard deviations to a fraction of one.
     """
 
     def __init__(
@@ -382,33 +254,48 @@ class PaddedBatcher:
         seed: int = 0,
         node_budget: int | None = None,
         edge_budget: int | None = None,
+        buckets: int = 1,
     ) -> None:
         if len(graphs) == 0:
             raise ValueError("PaddedBatcher: the GraphSet is empty")
-        if batch_size < 1:
-            raise ValueError("PaddedBatcher: batch_size must be >= 1")
+        if batch_size < 1 or buckets < 1:
+            raise ValueError("PaddedBatcher: batch_size and buckets must be >= 1")
         self.graphs = graphs
         self.batch_size = int(batch_size)
         self.rng = np.random.default_rng(seed)
         need_nodes = int(graphs.n_node.max()) + 1
         need_edges = int(graphs.n_edge.max())
         if node_budget is None:
-            node_budget = self._budget(graphs.n_node) + 1
+            node_budget = self._budget(graphs.n_node, 3.0, 64) + 1
         if edge_budget is None:
-            edge_budget = self._budget(graphs.n_edge)
+            edge_budget = self._budget(graphs.n_edge, 3.0, 64)
         self.node_budget = max(int(node_budget), need_nodes)
         self.edge_budget = max(int(edge_budget), need_edges)
         self.n_graph = self.batch_size + 1
+        from statistics import NormalDist
 
-    def _budget(self, counts: np.ndarray) -> int:
+        quantiles = [NormalDist().inv_cdf(q / buckets) for q in range(1, buckets)]
+        sizes = {(min(max(self._budget(graphs.n_node, z, 8) + 1, need_nodes), self.node_budget),
+                  min(max(self._budget(graphs.n_edge, z, 8), need_edges), self.edge_budget))
+                 for z in quantiles}
+        sizes.add((self.node_budget, self.edge_budget))
+        #: the (node budget, edge budget) pairs, smallest first
+        self.budgets = sorted(sizes)
+
+    def _budget(self, counts: np.ndarray, z: float, multiple: int) -> int:
         b = min(self.batch_size, len(counts))
         mean, std = float(counts.mean()), float(counts.std())
-        return _round_up(int(np.ceil(b * mean + 3.0 * np.sqrt(b) * std)), 64)
+        return _round_up(int(np.ceil(b * mean + z * np.sqrt(b) * std)), multiple)
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        """(graph slots, node budget, edge budget) of every batch."""
+        """(graph slots, node budget, edge budget) of the largest batches."""
         return self.n_graph, self.node_budget, self.edge_budget
+
+    @property
+    def shapes(self) -> list[tuple[int, int, int]]:
+        """Every (graph slots, node budget, edge budget) a batch can have, smallest first."""
+        return [(self.n_graph, n, e) for n, e in self.budgets]
 
     def _plan(self, order: np.ndarray) -> list[np.ndarray]:
         """Split ``order`` into batches that respect the graph, node and edge budgets."""
@@ -473,20 +360,23 @@ class PaddedBatcher:
 
     def _assemble(self, z_real, send_real, recv_real, dist_real, n_node, n_edge, y_real):
         tn, te, n_real = len(z_real), len(dist_real), len(n_node)
-        z = np.zeros(self.node_budget, np.int32)
+        # the smallest budget that holds the batch (one always does: the plan ensures it)
+        node_budget, edge_budget = next((nb, eb) for nb, eb in self.budgets
+                                        if tn < nb and te <= eb)
+        z = np.zeros(node_budget, np.int32)
         z[:tn] = z_real
-        senders = np.full(self.edge_budget, tn, np.int32)  # padding edges live on node tn
-        receivers = np.full(self.edge_budget, tn, np.int32)
+        senders = np.full(edge_budget, tn, np.int32)  # padding edges live on node tn
+        receivers = np.full(edge_budget, tn, np.int32)
         senders[:te] = send_real
         receivers[:te] = recv_real
-        distances = np.zeros(self.edge_budget, np.float32)
+        distances = np.zeros(edge_budget, np.float32)
         distances[:te] = dist_real
         nn = np.zeros(self.n_graph, np.int32)
         ne = np.zeros(self.n_graph, np.int32)
         nn[:n_real] = n_node
         ne[:n_real] = n_edge
-        nn[n_real] = self.node_budget - tn
-        ne[n_real] = self.edge_budget - te
+        nn[n_real] = node_budget - tn
+        ne[n_real] = edge_budget - te
         y = np.zeros(self.n_graph, np.float32)
         y[:n_real] = y_real
         return jraph.GraphsTuple(nodes=z, edges=distances, senders=senders, receivers=receivers,
