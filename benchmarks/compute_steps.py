@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import argparse
 
-from howbig.chapters.infrastructure.compute import nas_cost, profile_models
+from howbig.chapters.infrastructure.compute import nas_cost
 from howbig.chapters.infrastructure.nas import quick_dataset
+from howbig.methods.profiling import profile_models
 
 
 def main() -> None:

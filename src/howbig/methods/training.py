@@ -43,6 +43,7 @@ __all__ = [
     "predict",
     "save_checkpoint",
     "train",
+    "train_init",
     "train_step",
 ]
 
@@ -250,7 +251,7 @@ def masked_loss(model: hk.Transformed, params: Any, graphs: jraph.GraphsTuple,
     return jnp.sum(jnp.where(mask, err, 0.0)) / jnp.maximum(jnp.sum(mask), 1)
 
 
-def _jitted_init(model: hk.Transformed) -> Callable:
+def train_init(model: hk.Transformed) -> Callable:
     """Jitted ``(seed, graphs) -> (params, Adam state)``: one compilation for both.
 
     (Initialising the optimizer outside jit costs one small XLA compilation per parameter
@@ -343,7 +344,7 @@ def train(
     pending = None
     if saved is None:
         pending = next(batches)
-        params, opt_state = _jitted_init(model)(np.int32(config.seed), pending)
+        params, opt_state = train_init(model)(np.int32(config.seed), pending)
         result = TrainResult(params=jax.device_get(params), target_mean=mean, target_std=std,
                              config=asdict(config))
         step, best_loss, running = 0, math.inf, []
