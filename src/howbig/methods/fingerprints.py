@@ -264,7 +264,12 @@ def dos_fingerprints(
     bits = grid.thresholds[start:stop][None] <= states[..., None]
     full = np.zeros((len(dos), grid.n_intervals, grid.n_pix), bool)
     full[:, start:stop] = bits
-    return FingerprintSet(full, np.full(len(dos), start), np.full(len(dos), stop), grid)
+    # the thresholds grow along the pixels, so every image is thermometer-coded: its pixel
+    # counts per interval say everything (kept for the similarity kernels)
+    counts = np.zeros((len(dos), grid.n_intervals), np.int64)
+    counts[:, start:stop] = bits.sum(axis=-1)
+    return FingerprintSet(full, np.full(len(dos), start), np.full(len(dos), stop), grid,
+                          counts=counts)
 
 
 def dos_fingerprint(
@@ -299,12 +304,16 @@ class FingerprintSet:
         Covered interval range of each fingerprint.
     grid
         The common grid.
+    counts
+        Pixels set per interval ``(n, n_intervals)`` when every image is known to be
+        thermometer-coded (set by :func:`dos_fingerprints`), else ``None``.
     """
 
     bits: np.ndarray
     starts: np.ndarray
     stops: np.ndarray
     grid: FingerprintGrid = field(repr=False)
+    counts: np.ndarray | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.bits)
