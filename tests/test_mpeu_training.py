@@ -72,6 +72,19 @@ def test_shifted_softplus_zero_at_zero():
     assert float(shifted_softplus(0.0)) == pytest.approx(0.0, abs=1e-7)
 
 
+def test_shifted_softplus_and_its_custom_derivative_are_exact():
+    """The one-exp form and its hand-written derivative against float64 references."""
+    x = np.linspace(-80, 80, 40001, dtype=np.float32)
+    ref = np.logaddexp(x.astype(np.float64), 0.0) - np.log(2.0)
+    y = np.asarray(shifted_softplus(x))
+    assert np.all(np.abs(y - ref) <= 1e-6 + 1e-7 * np.abs(ref))  # float32 rounding of x
+    grad = np.asarray(jax.vmap(jax.grad(shifted_softplus))(x))
+    np.testing.assert_allclose(grad, 1.0 / (1.0 + np.exp(-x.astype(np.float64))), atol=1e-7)
+    assert np.all(np.isfinite(grad))
+    second = float(jax.grad(jax.grad(shifted_softplus))(0.3))  # sigma' = sigma (1 - sigma)
+    assert second == pytest.approx(0.5744425 * (1 - 0.5744425), rel=1e-5)
+
+
 def test_permutation_translation_and_supercell_invariance(model_and_params):
     model, params = model_and_params
     base = _structures(3, seed=4)
