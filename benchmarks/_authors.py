@@ -105,8 +105,8 @@ def to_ours(theirs: dict, mp_steps: int) -> dict:
         out[f"node_update_{t}_1"] = {"w": theirs[node0[t]]["w"]}
         out[f"node_update_{t}_2"] = {"w": theirs[node1[t]]["w"]}
     readout = find("readout_node")
-    out["readout_1"] = {"w": theirs[[n for n in readout if n.endswith("_linear_0")][0]]["w"]}
-    out["readout_2"] = {"w": theirs[[n for n in readout if n.endswith("_linear_1")][0]]["w"]}
+    out["readout_1"] = {"w": theirs[next(n for n in readout if n.endswith("_linear_0"))]["w"]}
+    out["readout_2"] = {"w": theirs[next(n for n in readout if n.endswith("_linear_1"))]["w"]}
     return out
 
 
