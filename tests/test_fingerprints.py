@@ -209,7 +209,7 @@ def test_nearest_neighbours_stream_equals_full_matrix(mixed_ranges):
         fps = F.dos_fingerprints(e, dos)
     sim = F.similarity_matrix(fps)
     labels = [f"block {i % 4}" for i in range(len(dos))]
-    got = F.nearest_neighbours(fps, k=4, labels=labels, block=8)
+    got = F.nearest_neighbours(fps, k=4, labels=labels, block=8, tile=16)
     off = sim - 2 * np.eye(len(sim))  # itself is not a neighbour
     want = np.sort(off, axis=1)[:, ::-1][:, :4]
     np.testing.assert_array_equal(got.similarities, want)

@@ -346,7 +346,7 @@ class Neighbours:
 
 
 def nearest_neighbours(fps: FingerprintSet, k: int = 5, *, labels: Sequence[str] | None = None,
-                       block: int = 512) -> Neighbours:
+                       block: int = 128, tile: int = 2048) -> Neighbours:
     """Each fingerprint's ``k`` most similar others, without holding the similarity matrix.
 
     The Tanimoto matrix is computed ``block`` rows at a time (the same arithmetic as
@@ -364,8 +364,8 @@ def nearest_neighbours(fps: FingerprintSet, k: int = 5, *, labels: Sequence[str]
         Neighbours per fingerprint (at most ``n - 1``).
     labels
         Optional block label per fingerprint (e.g. functional and k-mesh).
-    block
-        Rows per block.
+    block, tile
+        Rows per block, and columns per tile of the integer min-sum.
     """
     n = len(fps)
     k = min(k, n - 1)
@@ -375,26 +375,26 @@ def nearest_neighbours(fps: FingerprintSet, k: int = 5, *, labels: Sequence[str]
     per_interval, acc_dtype = _interval_counts(counts)
     prefix = np.concatenate([np.zeros((n, 1), np.int64), np.cumsum(counts, 1)], 1)
     same = bool(np.all(fps.starts == fps.starts[0]) and np.all(fps.stops == fps.stops[0]))
-    total = counts.sum(axis=1).astype(np.float64)
+    total = counts.sum(axis=1)
     if labels is not None:
         onehot, order = _onehot(labels)
         sums = np.zeros((len(order), len(order)))
     indices = np.empty((n, k), np.int64)
     sims = np.empty((n, k))
-    cols = np.arange(n)
     for i0 in range(0, n, block):
         rows = np.arange(i0, min(n, i0 + block))
-        both = _minsum(per_interval[:, rows], per_interval, acc_dtype).astype(np.float64)
-        if same:
-            union = total[rows, None] + total[None, :]
-        else:
-            s = np.maximum(fps.starts[rows, None], fps.starts[None, :])
-            e = np.maximum(np.minimum(fps.stops[rows, None], fps.stops[None, :]), s)
-            union = (prefix[rows[:, None], e] - prefix[rows[:, None], s]
-                     + prefix[cols[None, :], e] - prefix[cols[None, :], s]).astype(np.float64)
-        union -= both
-        np.divide(both, union, out=both, where=union > 0)
-        both[union <= 0] = 0.0
+        both = np.empty((len(rows), n))
+        for c0 in range(0, n, tile):  # column tiles keep the integer work in cache
+            cols = np.arange(c0, min(n, c0 + tile))
+            acc = _minsum(per_interval[:, rows], per_interval[:, cols], acc_dtype)
+            if same:
+                union = total[rows, None] + total[None, cols] - acc
+            else:
+                s = np.maximum(fps.starts[rows, None], fps.starts[None, cols])
+                e = np.maximum(np.minimum(fps.stops[rows, None], fps.stops[None, cols]), s)
+                union = (prefix[rows[:, None], e] - prefix[rows[:, None], s]
+                         + prefix[cols[None, :], e] - prefix[cols[None, :], s] - acc)
+            np.divide(acc, np.maximum(union, 1), out=both[:, c0:c0 + len(cols)])
         if labels is not None:
             sums += onehot[rows].T @ both @ onehot
         both[rows - i0, rows] = -np.inf  # not its own neighbour
