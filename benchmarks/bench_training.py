@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     tr, va = graphs.subset(split[: int(0.9 * n)]), graphs.subset(split[int(0.9 * n):])
     fresh = mpeu(latent_size=c, mp_steps=3)  # new model: nothing cached
     config = TrainConfig(max_steps=args.steps, eval_every=max(1, args.steps // 5),
-                         patience=None, progress=False)
+                         patience=None, progress=False, buckets=3)
     t0 = time.perf_counter()
     result = train(fresh, tr, va, config)
     wall_run = time.perf_counter() - t0

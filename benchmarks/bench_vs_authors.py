@@ -79,12 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     # --- k-NN graphs, interleaved structure by structure --------------------------------------
     t_ours = t_theirs = 0.0
     ours_edges, max_diff = [], 0.0
-    for atoms in structures:
-        t0 = time.perf_counter()
+    for atoms in structures:  # CPU time: the fair clock on a shared machine (one thread each)
+        t0 = time.process_time()
         theirs = mods["input_pipeline"].get_graph_knearest(atoms.copy(), 12)
-        t1 = time.perf_counter()
+        t1 = time.process_time()
         mine = knn_edges(atoms, 12)
-        t2 = time.perf_counter()
+        t2 = time.process_time()
         t_theirs += t1 - t0
         t_ours += t2 - t1
         ours_edges.append(mine)
@@ -97,8 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     n = len(structures)
     print(f"knn_structures: {n}")
     print(f"knn_max_distance_difference: {max_diff:.2g} Å (float32 vs float64)")
-    print(f"knn_authors: {1e3 * t_theirs / n:.2f} ms/structure")
-    print(f"knn_howbig: {1e3 * t_ours / n:.2f} ms/structure")
+    print(f"knn_authors: {1e3 * t_theirs / n:.2f} ms/structure (CPU time)")
+    print(f"knn_howbig: {1e3 * t_ours / n:.2f} ms/structure (CPU time)")
     print(f"knn_speedup: {t_theirs / t_ours:.1f} x (goal >= 2)")
 
     graphs = GraphSet(
@@ -147,7 +147,10 @@ def _compare(latent, args, mods, authors, graphs, train_set, val_set, their_trai
     print(f"latent{latent}_parameters: {n_params} (both)")
     print(f"latent{latent}_prediction_max_difference: "
           f"{float(np.abs(pred_t - pred_o)[mask].max()):.2g} (predictions up to {scale:.2g})")
-    print(f"latent{latent}_gradient_max_relative_difference: {grad_rel:.2g}")
+    print(f"latent{latent}_gradient_max_relative_difference: {grad_rel:.2g} (per layer, "
+          "relative to its largest entry; float32)")
+    same = bool(np.abs(pred_t - pred_o)[mask].max() < 1e-5 * max(scale, 1.0) and grad_rel < 1e-3)
+    print(f"latent{latent}_same_function: {same}")
 
     # --- each project's own training loop ---------------------------------------------------
     optimizer = mods["train"].create_optimizer(cfg)
@@ -177,7 +180,7 @@ def _compare(latent, args, mods, authors, graphs, train_set, val_set, their_trai
 
     model_loop = mpeu(latent, 3)
     config = TrainConfig(max_steps=args.steps, eval_every=args.eval_every, patience=None,
-                         progress=False, batch_size=32, seed=42)
+                         progress=False, batch_size=32, seed=42, buckets=3)
     real_ours = _real_graphs(train_set, config, PaddedBatcher, np)
 
     def our_loop(steps: int) -> int:
@@ -188,21 +191,25 @@ def _compare(latent, args, mods, authors, graphs, train_set, val_set, their_trai
     authors_loop(2 * args.eval_every)
     train(model_loop, train_set, val_set,
           TrainConfig(**{**config.__dict__, "max_steps": 6 * args.eval_every}))
-    times = {"authors": 0.0, "howbig": 0.0}
+    # wall time, and the process's CPU time: with one XLA thread the CPU time counts the work
+    # done, which a machine shared with other jobs inflates much less than the wall time
+    wall = {"authors": 0.0, "howbig": 0.0}
+    cpu = {"authors": 0.0, "howbig": 0.0}
     counts = {"authors": 0, "howbig": 0}
     for _ in range(args.rounds):
         for name, loop in (("authors", authors_loop), ("howbig", our_loop)):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             counts[name] += loop(args.steps)
-            times[name] += time.perf_counter() - t0
-    rate = {k: counts[k] / times[k] for k in times}
-    print(f"latent{latent}_loop_authors: {rate['authors']:.1f} graphs/s "
-          f"({times['authors'] / (args.rounds * args.steps) * 1e3:.1f} ms/step)")
-    print(f"latent{latent}_loop_howbig: {rate['howbig']:.1f} graphs/s "
-          f"({times['howbig'] / (args.rounds * args.steps) * 1e3:.1f} ms/step)")
+            wall[name] += time.perf_counter() - t0
+            cpu[name] += time.process_time() - c0
     goal = 2.0 if latent <= 64 else 1.7
-    print(f"latent{latent}_loop_speedup: {rate['howbig'] / rate['authors']:.2f} x "
-          f"(goal >= {goal})")
+    for clock, spent in (("cpu", cpu), ("wall", wall)):
+        rate = {k: counts[k] / spent[k] for k in spent}
+        for name in ("authors", "howbig"):
+            print(f"latent{latent}_loop_{name}_{clock}: {rate[name]:.1f} graphs/s "
+                  f"({spent[name] / (args.rounds * args.steps) * 1e3:.1f} ms/step)")
+        print(f"latent{latent}_loop_speedup_{clock}: {rate['howbig'] / rate['authors']:.2f} x "
+              f"(goal >= {goal})")
 
 
 def _real_graphs(train_set, config, PaddedBatcher, np) -> int:

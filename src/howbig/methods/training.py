@@ -87,6 +87,8 @@ class TrainConfig:
     buckets
         Padded batch shapes of the training batches (see
         :class:`howbig.methods.graphs.PaddedBatcher`); the step compiles once per shape.
+        ``None``: 3 for runs of at least 1,000 steps, where the padding saved (about 15 % of
+        a step) outweighs two more compilations, else 1.
     progress
         Show a tqdm progress bar.
     """
@@ -104,7 +106,7 @@ class TrainConfig:
     checkpoint_path: str | None = None
     checkpoint_dir: str | None = None
     checkpoint_every: int = 1000
-    buckets: int = 3
+    buckets: int | None = None
     progress: bool = True
 
 
@@ -334,13 +336,16 @@ def train(
     else:
         mean, std = 0.0, 1.0
     scaled = train.with_targets((train.targets - mean) / std)
-    batcher = PaddedBatcher(scaled, config.batch_size, seed=config.seed, buckets=config.buckets)
+    saved = read_state(config.checkpoint_dir, asdict(config), _RESUME_FIELDS)
+    # a resumed run keeps the padded shapes it started with (no new compilations, same sums)
+    buckets = (saved["buckets"] if saved else
+               config.buckets or (3 if config.max_steps >= 1000 else 1))
+    batcher = PaddedBatcher(scaled, config.batch_size, seed=config.seed, buckets=buckets)
     # one shape for evaluation (one compilation), four times the batch: fewer calls
     val_batcher = PaddedBatcher(validation, 4 * config.batch_size)
     batches = BatchStream(batcher)
     step_jit, traces = train_step(model, config.loss)
     traces_before = traces[0]
-    saved = read_state(config.checkpoint_dir, asdict(config), _RESUME_FIELDS)
     pending = None
     if saved is None:
         pending = next(batches)
@@ -396,8 +401,8 @@ def train(
             if config.checkpoint_dir and (step % config.checkpoint_every == 0
                                           or step == config.max_steps or result.stopped_early):
                 write_state(config.checkpoint_dir, params=params, opt_state=opt_state, step=step,
-                             batches=batches.state(), best_loss=best_loss, running=running,
-                             result=asdict(result))
+                            batches=batches.state(), buckets=buckets, best_loss=best_loss,
+                            running=running, result=asdict(result))
         if last_eval != step and not result.stopped_early:
             # the last step is always evaluated; after the checkpoint, which thus holds the
             # same state as a longer run's at this step
