@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     # --- the gradient step and its FLOP bound ---------------------------------------------------
     c = args.latent
     model = mpeu(latent_size=c, mp_steps=3)
-    batch = one.batch(np.arange(32))  # 32 real graphs, the largest shape
+    batch = batcher.batch(np.arange(32))  # 32 real graphs, in the smallest bucket holding them
     n_nodes, n_edges = int(graphs.n_node[:32].sum()), int(graphs.n_edge[:32].sum())
     params, state = train_init(model)(np.int32(0), batch)
     step, _ = train_step(model, "mse")
