@@ -85,6 +85,8 @@ def _minsum(rows: np.ndarray, cols: np.ndarray, acc_dtype: type) -> np.ndarray:
     chosen so that the sum cannot overflow: ``g * max count < 256``) before being added to the
     wider accumulator: most of the work then runs 32 lanes wide, as in a compiled kernel.
     """
+    # each interval's counts must be one contiguous run of memory (fancy indexing would not)
+    rows, cols = np.ascontiguousarray(rows), np.ascontiguousarray(cols)
     acc = np.zeros((rows.shape[1], cols.shape[1]), acc_dtype)
     part = np.empty(acc.shape, rows.dtype)
     tmp = np.empty(acc.shape, rows.dtype)
@@ -379,6 +381,9 @@ def nearest_neighbours(fps: FingerprintSet, k: int = 5, *, labels: Sequence[str]
     if labels is not None:
         onehot, order = _onehot(labels)
         sums = np.zeros((len(order), len(order)))
+        codes = onehot.argmax(axis=1)
+        by_label = np.argsort(codes, kind="stable")
+        label_starts = np.searchsorted(codes[by_label], np.arange(len(order)))
     indices = np.empty((n, k), np.int64)
     sims = np.empty((n, k))
     for i0 in range(0, n, block):
@@ -386,7 +391,8 @@ def nearest_neighbours(fps: FingerprintSet, k: int = 5, *, labels: Sequence[str]
         both = np.empty((len(rows), n))
         for c0 in range(0, n, tile):  # column tiles keep the integer work in cache
             cols = np.arange(c0, min(n, c0 + tile))
-            acc = _minsum(per_interval[:, rows], per_interval[:, cols], acc_dtype)
+            acc = _minsum(per_interval[:, i0:i0 + len(rows)], per_interval[:, c0:c0 + len(cols)],
+                          acc_dtype)
             if same:
                 union = total[rows, None] + total[None, cols] - acc
             else:
@@ -395,8 +401,9 @@ def nearest_neighbours(fps: FingerprintSet, k: int = 5, *, labels: Sequence[str]
                 union = (prefix[rows[:, None], e] - prefix[rows[:, None], s]
                          + prefix[cols[None, :], e] - prefix[cols[None, :], s] - acc)
             np.divide(acc, np.maximum(union, 1), out=both[:, c0:c0 + len(cols)])
-        if labels is not None:
-            sums += onehot[rows].T @ both @ onehot
+        if labels is not None:  # sums over label blocks by sorted columns (no BLAS call)
+            per_label = np.add.reduceat(both[:, by_label], label_starts, axis=1)
+            np.add.at(sums, codes[rows], per_label)
         both[rows - i0, rows] = -np.inf  # not its own neighbour
         top = np.argpartition(-both, k - 1, axis=1)[:, :k] if k < n else np.argsort(-both, 1)
         top_sims = np.take_along_axis(both, top, 1)
