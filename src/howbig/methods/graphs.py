@@ -173,9 +173,9 @@ def build_graphs(
     progress
         Show a tqdm progress bar.
     n_jobs
-        Processes for the neighbour search (``-1``: all cores). A structure takes about 15 ms
-        here, so the full profile's ~10^5 structures want several; the result does not depend
-        on ``n_jobs``.
+        Processes for the neighbour search (``-1``: all cores). A structure takes about 1 ms
+        on one core (one k-d tree query), so ~10^5 structures take a few minutes in one
+        process; the result does not depend on ``n_jobs``.
     """
     targets = np.asarray(targets, dtype=np.float32)
     if len(targets) != len(atoms_list):
