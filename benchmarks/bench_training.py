@@ -1,27 +1,29 @@
-"""Benchmark of the Chapter 2 training pipeline (graphs -> padded batches -> MPEU gradient step).
+"""Benchmark of the Chapter 2 training pipeline: graphs, batches, the gradient step and its bound.
 
-One configuration: batch 32, latent size 64, 3 message-passing steps, on the quick profile's
-Materials Project sample (847 structures, k = 12 neighbours). Prints ``name: value unit`` lines:
+On the quick profile's Materials Project sample (847 structures, k = 12 neighbours), batch 32,
+3 message-passing steps, latent size 64 (``--latent`` to change), prints ``name: value unit``:
 
-* graph construction throughput (structures/s), in one process and in one per core,
-* median time to assemble one padded batch (goal: < 0.1 ms; the paper's code about 1 ms),
-* median time of one jitted gradient step, blocked until ready, and its ratio to the paper's
-  CPU figure (17.7 ms per step on one core, for SchNet),
-* the number of XLA compilations in a training run of ``--steps`` steps (goal: <= 3): traces of
-  the training step, and all backend compilations seen by ``jax.monitoring`` (these include the
-  evaluation function and small helper computations).
+* k-NN graph construction throughput (structures/s);
+* padded batching: median time per batch and the fill of the padded node slots (buckets);
+* the jitted MPEU gradient step: median wall time and median CPU time (the CPU time of a
+  one-thread step is the fairer figure on a shared machine), next to its **FLOP bound**: the
+  model's essential floating-point operations, counted analytically (the dense layers' matrix
+  products of the forward pass, the weight gradients and the input gradients that are needed,
+  for the batch's real nodes and edges), divided by the single-core matrix-multiply rate
+  measured at exactly those shapes (goal: step within 1.6x of the bound);
+* the XLA compilations of a fresh training run, each named (goal: <= 3 of the step, <= 5 in all).
 
 Usage::
 
-    python benchmarks/bench_training.py [--threads 1] [--steps 2000]
+    python benchmarks/bench_training.py [--threads 1] [--latent 64] [--steps 300]
 
 ``--threads 1`` (default) restricts XLA to one CPU thread, the setting of the paper's CPU number.
-The machine may be shared: the load average is printed so that contention can be judged.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -30,22 +32,55 @@ import time
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1, help="XLA CPU threads (0: default)")
-    parser.add_argument("--steps", type=int, default=2000, help="steps of the compilation run")
-    parser.add_argument("--batches", type=int, default=2000, help="batches timed")
-    parser.add_argument("--step-repeats", type=int, default=50, help="gradient steps timed")
+    parser.add_argument("--latent", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=300, help="steps of the compilation run")
+    parser.add_argument("--step-repeats", type=int, default=30, help="gradient steps timed")
     return parser.parse_args(argv)
 
 
-def _step_flops(step, *args) -> float | None:
-    """XLA's flop count of the compiled step, or None where the backend does not report one."""
-    try:
-        analysis = step.lower(*args).compile().cost_analysis()
-    except Exception:  # an optional diagnostic: its absence is reported as None
-        return None
-    if isinstance(analysis, list):  # older jax: one dict per device
-        analysis = analysis[0] if analysis else {}
-    flops = (analysis or {}).get("flops")
-    return float(flops) if flops else None
+def _layers(n_nodes: int, n_edges: int, c: int, mp_steps: int = 3, n_species: int = 100,
+            k_max: int = 150) -> list[tuple[int, int, int, bool]]:
+    """Dense layers of MPEU as (rows, inputs, outputs, input needs a gradient)."""
+    out = [(n_nodes, n_species, c, False)]  # one-hot embedding
+    for t in range(mp_steps):
+        out += [(n_nodes, c, 2 * c, True), (n_nodes, c, 2 * c, True),  # sender, receiver blocks
+                (n_edges, k_max if t == 0 else c, 2 * c, t > 0),  # edge block (RBF at t = 0)
+                (n_edges, 2 * c, c, True), (n_edges, c, c, True), (n_edges, c, c, True),
+                (n_nodes, c, c, True), (n_nodes, c, c, True), (n_nodes, c, c, True)]
+    out += [(n_nodes, c, c // 2, True), (n_nodes, c // 2, 1, True)]
+    return out
+
+
+def essential_flops(n_nodes: int, n_edges: int, c: int, **kw: int) -> float:
+    """Matrix-product FLOPs of one MPEU gradient step (forward, weight and input gradients)."""
+    return float(sum(2 * m * k * n * (3 if grad else 2)
+                     for m, k, n, grad in _layers(n_nodes, n_edges, c, **kw)))
+
+
+def matmul_seconds(n_nodes: int, n_edges: int, c: int, repeats: int = 5) -> float:
+    """CPU seconds of the step's matrix products, each timed alone at its own shape."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    total, rng = 0.0, np.random.default_rng(0)
+    shapes: dict[tuple[int, int, int], int] = {}
+    for m, k, n, grad in _layers(n_nodes, n_edges, c):
+        # forward X W, weight gradient X^T G, input gradient G W^T
+        for shape in [(m, k, n), (k, m, n)] + ([(m, n, k)] if grad else []):
+            shapes[shape] = shapes.get(shape, 0) + 1
+    dot = jax.jit(jnp.dot)
+    for (m, k, n), count in shapes.items():
+        a = jnp.asarray(rng.normal(size=(m, k)), jnp.float32)
+        b = jnp.asarray(rng.normal(size=(k, n)), jnp.float32)
+        dot(a, b).block_until_ready()
+        samples = []
+        for _ in range(repeats):
+            t0 = time.process_time()
+            dot(a, b).block_until_ready()
+            samples.append(time.process_time() - t0)
+        total += count * float(np.median(samples))
+    return total
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,20 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
 
     from howbig.data.sources import load_mp20_sample
-    from howbig.methods.graphs import PaddedBatcher, build_graphs
+    from howbig.methods.graphs import PaddedBatcher, build_graphs, graph_mask
     from howbig.methods.models.mpeu import mpeu
-    from howbig.methods.training import TrainConfig, _train_step, train
-    from howbig.paper import paper_value
+    from howbig.methods.training import TrainConfig, train, train_init, train_step
 
-    compiles = [0]
-
-    def listener(event: str, duration: float, **kwargs) -> None:
-        if event == "/jax/core/compile/backend_compile_duration":
-            compiles[0] += 1
-
-    jax.monitoring.register_event_duration_secs_listener(listener)
-
-    print(f"load_average_1min: {os.getloadavg()[0]:.2f} (2 cores; > 2 means contention)")
+    print(f"load_average_1min: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores; "
+          "shared machine if above the core count: wall times are inflated, CPU times less so)")
     print(f"xla_threads: {args.threads or 'default'}")
     table = load_mp20_sample()
     t0 = time.perf_counter()
@@ -81,76 +108,81 @@ def main(argv: list[str] | None = None) -> int:
                           progress=False)
     dt = time.perf_counter() - t0
     print(f"graph_throughput: {len(graphs) / dt:.0f} structures/s (one process)")
-    cores = os.cpu_count() or 1
-    t0 = time.perf_counter()
-    build_graphs(list(table["atoms"]), table["formation_energy_per_atom"].to_numpy(),
-                 progress=False, n_jobs=cores)
-    dt_all = time.perf_counter() - t0
-    print(f"graph_throughput_{cores}_processes: {len(graphs) / dt_all:.0f} structures/s "
-          "(includes starting the worker processes)")
-    print(f"graphs: {len(graphs)} structures, {int(graphs.n_edge.sum())} edges")
 
-    batcher = PaddedBatcher(graphs, 32, seed=0)
-    print(f"batch_shape: {batcher.shape} (graphs, nodes, edges)")
-    times = []
-    while len(times) < args.batches:
-        it = batcher.epoch(shuffle=True)
-        while True:
-            t0 = time.perf_counter()
-            batch = next(it, None)
-            t1 = time.perf_counter()
-            if batch is None:
-                break
-            times.append(t1 - t0)
-    batch_ms = 1e3 * float(np.median(times))
-    print(f"batching_median: {batch_ms:.4f} ms/batch")
-    print(f"batching_mean: {1e3 * float(np.mean(times)):.4f} ms/batch (incl. per-epoch setup)")
-    print(f"batching_vs_paper_cpu: {batch_ms / (1e3 * paper_value('cpu_batch_seconds')):.3f} x")
-    fill = graphs.n_node.sum() / (batcher.n_batches() * batcher.node_budget)
-    print(f"node_padding_fill: {100 * fill:.1f} %")
-
-    model = mpeu(latent_size=64, mp_steps=3)
-    import optax
-
-    first = next(batcher.epoch())
-    params = jax.jit(model.init)(jax.random.PRNGKey(0), first)
-    state = optax.scale_by_adam().init(params)
-    step, _ = _train_step(model, "mse")
-    lr = np.float32(1e-3)
-    batches = [b for b, _ in zip(batcher.epoch(), range(args.step_repeats), strict=False)]
-    params, state, loss = step(params, state, batches[0], lr)  # compile
-    jax.block_until_ready(loss)
-    step_times = []
-    for b in batches:
+    batcher = PaddedBatcher(graphs, 32, seed=0, buckets=3)
+    print(f"batch_shapes: {batcher.shapes} (graphs, nodes, edges)")
+    times, slots, real = [], 0, 0
+    it = batcher.epoch(shuffle=True)
+    for _ in range(2000):
         t0 = time.perf_counter()
-        params, state, loss = step(params, state, b, lr)
-        jax.block_until_ready((params, loss))
-        step_times.append(time.perf_counter() - t0)
-    step_ms = 1e3 * float(np.median(step_times))
-    paper_ms = 1e3 * paper_value("cpu_step_seconds")
-    print(f"gradient_step_median: {step_ms:.2f} ms/step")
-    print(f"gradient_step_vs_paper_cpu: {step_ms / paper_ms:.3f} x (paper: {paper_ms:.1f} ms, "
-          "SchNet, one CPU core; < 1 is faster)")
-    # The work in one step explains the time: XLA's own count of floating-point operations of the
-    # compiled step (forward + backward + Adam) and the arithmetic rate that the median implies.
-    flops = _step_flops(step, params, state, batches[0], lr)
-    if flops:
-        print(f"gradient_step_flops: {flops / 1e9:.2f} GFLOP/step (XLA cost analysis)")
-        print(f"gradient_step_rate: {flops / (step_ms / 1e3) / 1e9:.1f} GFLOP/s")
+        batch = next(it, None)
+        times.append(time.perf_counter() - t0)
+        if batch is None:
+            it = batcher.epoch(shuffle=True)
+            continue
+        slots += len(batch.nodes)
+        real += int(batch.n_node[graph_mask(batch)].sum())
+    print(f"batching_median: {1e3 * float(np.median(times)):.4f} ms/batch")
+    print(f"node_padding_fill: {100 * real / slots:.1f} % (3 buckets)")
+    one = PaddedBatcher(graphs, 32, seed=0)
+    print(f"node_padding_fill_one_shape: "
+          f"{100 * graphs.n_node.sum() / (one.n_batches() * one.node_budget):.1f} %")
 
+    # --- the gradient step and its FLOP bound ---------------------------------------------------
+    c = args.latent
+    model = mpeu(latent_size=c, mp_steps=3)
+    batch = batcher.batch(np.arange(32))  # 32 real graphs, in the smallest bucket holding them
+    n_nodes, n_edges = int(graphs.n_node[:32].sum()), int(graphs.n_edge[:32].sum())
+    params, state = train_init(model)(np.int32(0), batch)
+    step, _ = train_step(model, "mse")
+    lr = np.float32(1e-3)
+    out = step(params, state, batch, lr)
+    jax.block_until_ready(out)
+    wall, cpu = [], []
+    for _ in range(args.step_repeats):
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = step(params, state, batch, lr)
+        jax.block_until_ready(out)
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    step_cpu = float(np.median(cpu))
+    flops = essential_flops(n_nodes, n_edges, c)
+    bound = matmul_seconds(n_nodes, n_edges, c)
+    print(f"step_batch: 32 graphs, {n_nodes} real nodes, {n_edges} real edges "
+          f"(padded to {len(batch.nodes)} / {len(batch.edges)})")
+    print(f"gradient_step_wall_median: {1e3 * float(np.median(wall)):.1f} ms/step")
+    print(f"gradient_step_cpu_median: {1e3 * step_cpu:.1f} ms/step")
+    print(f"essential_flops: {flops / 1e9:.3f} GFLOP/step (dense layers, forward + backward)")
+    print(f"matmul_rate_at_step_shapes: {flops / bound / 1e9:.1f} GFLOP/s (one core)")
+    print(f"flop_bound: {1e3 * bound:.1f} ms/step")
+    print(f"step_over_bound: {step_cpu / bound:.2f} x (goal <= 1.6)")
+
+    # --- compilations of a fresh run ------------------------------------------------------------
+    compiled: list[str] = []
+
+    class _Names(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            msg = record.getMessage()
+            if msg.startswith("Finished XLA compilation of "):
+                compiled.append(msg.removeprefix("Finished XLA compilation of ").split(" in ")[0])
+
+    logging.getLogger("jax").addHandler(_Names())
+    logging.getLogger("jax").setLevel(logging.DEBUG)
+    jax.config.update("jax_log_compiles", True)
     n = len(graphs)
     split = np.random.default_rng(0).permutation(n)
     tr, va = graphs.subset(split[: int(0.9 * n)]), graphs.subset(split[int(0.9 * n):])
-    before = compiles[0]
-    fresh = mpeu(latent_size=64, mp_steps=3)  # new model: nothing cached
-    config = TrainConfig(max_steps=args.steps, eval_every=max(1, args.steps // 10),
-                         patience=None, progress=False)
+    fresh = mpeu(latent_size=c, mp_steps=3)  # new model: nothing cached
+    config = TrainConfig(max_steps=args.steps, eval_every=max(1, args.steps // 5),
+                         patience=None, progress=False, buckets=3)
     t0 = time.perf_counter()
     result = train(fresh, tr, va, config)
-    wall = time.perf_counter() - t0
-    print(f"run_steps: {result.steps} steps in {wall:.1f} s")
-    print(f"train_step_compilations: {result.n_compilations} compilations")
-    print(f"xla_backend_compilations: {compiles[0] - before} compilations (all functions)")
+    wall_run = time.perf_counter() - t0
+    jax.config.update("jax_log_compiles", False)
+    logging.getLogger("jax").setLevel(logging.WARNING)
+    print(f"run_steps: {result.steps} steps in {wall_run:.1f} s (compilation included)")
+    print(f"train_step_compilations: {result.n_compilations} (goal <= 3: one per batch shape)")
+    print(f"xla_compilations: {len(compiled)} (goal <= 5): {', '.join(compiled)}")
     print(f"run_val_mae: {1e3 * result.best_val_mae:.1f} meV/atom")
     return 0
 

@@ -12,16 +12,15 @@ import pytest
 
 from howbig.chapters.infrastructure.compute import (
     HOURS_PER_YEAR,
-    StepProfile,
     cost_curve,
     gpu_cpu_ratio,
     nas_cost,
     paper_check,
-    profile_steps,
 )
 from howbig.methods.models import count_parameters
 from howbig.methods.models.mpeu import mpeu
 from howbig.methods.models.schnet import cosine_cutoff, parameter_breakdown, schnet
+from howbig.methods.profiling import StepProfile, profile_steps
 from howbig.paper import paper_value
 
 
@@ -183,7 +182,6 @@ def test_profile_steps_times_both_phases():
             yield g
 
     prof = profile_steps(schnet(latent_size=8, interactions=1, n_species=10), batches,
-                         lambda b: (b.globals, jraph.get_graph_padding_mask(b)),
                          label="SchNet", batch_size=2, n_steps=4, warmup=1,
                          device=jax.devices("cpu")[0])
     assert prof.batch_seconds >= 0 and prof.step_seconds > 0

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from howbig.methods import fingerprints as F
+from howbig.methods import similarity_matrix as S
 
 EV = 1.602176634e-19  # J per eV (the NOMAD spectra are in SI units)
 
@@ -188,6 +189,31 @@ def test_same_range_fast_path_equals_bitwise_methods():
     assert np.array_equal(fast, F.similarity_matrix(fps, "popcount"))
     assert np.array_equal(fast, F.similarity_matrix(fps, "matmul"))
     counts = fps.bits.sum(axis=2)
-    assert np.array_equal(F._tanimoto_minsum_same_range(counts, block=7), fast)
-    assert np.array_equal(F._intersections_minsum(counts, block=7),
-                          F._intersections_popcount(fps.bits))
+    assert np.array_equal(S._tanimoto_minsum_same_range(counts, block=7), fast)
+    assert np.array_equal(S._intersections_minsum(counts, block=7),
+                          S._intersections_popcount(fps.bits))
+
+
+@pytest.mark.parametrize("mixed_ranges", [False, True])
+def test_nearest_neighbours_stream_equals_full_matrix(mixed_ranges):
+    """Blockwise top-k and block means equal those read off the full similarity matrix."""
+    rng = np.random.default_rng(4)
+    e, _ = _toy_dos()
+    dos = np.stack([_toy_dos(s)[1] * rng.uniform(0.5, 2) for s in rng.uniform(-1, 1, 37)])
+    if mixed_ranges:  # spectra on different energy windows: a FingerprintSet of single prints
+        cut = [e <= 9.0 - 2.0 * (i % 3) for i in range(len(dos))]
+        fps = F.FingerprintSet.stack([F.dos_fingerprint(e[c], y[c])
+                                      for c, y in zip(cut, dos, strict=True)])
+        assert len(set(fps.stops.tolist())) > 1
+    else:
+        fps = F.dos_fingerprints(e, dos)
+    sim = F.similarity_matrix(fps)
+    labels = [f"block {i % 4}" for i in range(len(dos))]
+    got = F.nearest_neighbours(fps, k=4, labels=labels, block=8, tile=16)
+    off = sim - 2 * np.eye(len(sim))  # itself is not a neighbour
+    want = np.sort(off, axis=1)[:, ::-1][:, :4]
+    np.testing.assert_array_equal(got.similarities, want)
+    np.testing.assert_array_equal(np.take_along_axis(sim, got.indices, 1), want)
+    assert np.all(got.indices != np.arange(len(sim))[:, None])
+    np.testing.assert_allclose(got.block_means.to_numpy(),
+                               F.block_means(sim, labels).to_numpy(), rtol=1e-12)

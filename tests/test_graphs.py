@@ -171,3 +171,54 @@ def test_epoch_batches_equal_single_batch_assembly():
         slow = reference.batch(idx)
         for name in ("nodes", "edges", "senders", "receivers", "n_node", "n_edge", "globals"):
             np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name))
+
+
+def _ase_reference_knn(atoms: Atoms, k: int = 12) -> tuple[np.ndarray, ...]:
+    """The previous implementation: ASE neighbour lists grown 3 -> 4.5 -> 6.75 Å ... ."""
+    from ase.neighborlist import primitive_neighbor_list
+
+    radius, n = 3.0, len(atoms)
+    while True:
+        i, j, d = primitive_neighbor_list("ijd", atoms.pbc, atoms.cell.array,
+                                          atoms.get_positions(), radius)
+        counts = np.bincount(i, minlength=n)
+        if counts.min() >= k:
+            break
+        radius *= 1.5
+    order = np.lexsort((d, j, np.round(d, 6), i))
+    i, j, d = i[order], j[order], d[order]
+    rank = np.arange(len(i)) - np.repeat(np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+    keep = rank < k
+    return j[keep], i[keep], d[keep].astype(np.float32)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_knn_identical_to_ase_neighbour_list(seed):
+    """Same senders, receivers and float32 distances, bit for bit, as the ASE-based search."""
+    rng = np.random.default_rng(seed)
+    cell = np.diag(rng.uniform(3, 9, 3)) + rng.uniform(-1.0, 1.0, (3, 3))
+    n = int(rng.integers(1, 9))
+    # positions partly outside the cell: wrapping must not change the distances
+    atoms = Atoms(numbers=rng.integers(1, 50, n), scaled_positions=rng.uniform(-0.5, 1.5, (n, 3)),
+                  cell=cell, pbc=True)
+    for got, want in zip(knn_edges(atoms), _ase_reference_knn(atoms), strict=True):
+        assert np.array_equal(got, want)
+
+
+def test_batcher_buckets_pad_to_the_smallest_shape_that_fits():
+    g = _dataset()
+    one, three = PaddedBatcher(g, 4, seed=2), PaddedBatcher(g, 4, seed=2, buckets=3)
+    assert three.shape == one.shape and len(three.shapes) <= 3
+    padded_one = padded_three = 0
+    for a, b in zip(one.epoch(), three.epoch(), strict=True):
+        mask = graph_mask(a)
+        assert b.nodes.shape[0] in [n for _, n, _ in three.shapes]
+        np.testing.assert_array_equal(graph_mask(b), mask)  # the same graphs, less padding
+        np.testing.assert_array_equal(a.globals[mask], b.globals[mask])
+        # the smallest bucket: the next smaller one would not hold the batch
+        smaller = [(n, e) for n, e in three.budgets if n < b.nodes.shape[0]]
+        real_nodes, real_edges = int(a.n_node[mask].sum()), int(a.n_edge[mask].sum())
+        assert all(real_nodes >= n or real_edges > e for n, e in smaller)
+        padded_one += a.nodes.shape[0] - real_nodes
+        padded_three += b.nodes.shape[0] - real_nodes
+    assert padded_three < padded_one

@@ -13,7 +13,8 @@ the number of pixels set in both images divided by the number set in either.
 This module is an independent, vectorised implementation (numpy only). It reproduces the reference
 implementation (``nomad_dos_fingerprints``, bundled with ``madas``) bit for bit on real NOMAD
 spectra; see ``tests/test_fingerprints.py``. All-pairs similarity matrices use bit-packed
-popcounts (or an integer-exact matrix product), never a Python double loop.
+popcounts (or an integer-exact matrix product), never a Python double loop; they live in
+:mod:`howbig.methods.similarity_matrix`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,17 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-import pandas as pd
+
+# All-pairs similarities and what is computed from them live in their own module; they are
+# re-exported here so that ``fingerprints.similarity_matrix`` etc. keep working.
+from howbig.methods.similarity_matrix import (
+    block_means,
+    describe_groups,
+    group_by_similarity,
+    mean_over_pairs,
+    nearest_neighbours,
+    similarity_matrix,
+)
 
 __all__ = [
     "Fingerprint",
@@ -35,8 +46,8 @@ __all__ = [
     "dos_fingerprints",
     "group_by_similarity",
     "integrate_to_bins",
-    "mean_by_difference",
     "mean_over_pairs",
+    "nearest_neighbours",
     "overlap_image",
     "similarity_matrix",
     "tanimoto",
@@ -253,7 +264,12 @@ def dos_fingerprints(
     bits = grid.thresholds[start:stop][None] <= states[..., None]
     full = np.zeros((len(dos), grid.n_intervals, grid.n_pix), bool)
     full[:, start:stop] = bits
-    return FingerprintSet(full, np.full(len(dos), start), np.full(len(dos), stop), grid)
+    # the thresholds grow along the pixels, so every image is thermometer-coded: its pixel
+    # counts per interval say everything (kept for the similarity kernels)
+    counts = np.zeros((len(dos), grid.n_intervals), np.int64)
+    counts[:, start:stop] = bits.sum(axis=-1)
+    return FingerprintSet(full, np.full(len(dos), start), np.full(len(dos), stop), grid,
+                          counts=counts)
 
 
 def dos_fingerprint(
@@ -288,12 +304,16 @@ class FingerprintSet:
         Covered interval range of each fingerprint.
     grid
         The common grid.
+    counts
+        Pixels set per interval ``(n, n_intervals)`` when every image is known to be
+        thermometer-coded (set by :func:`dos_fingerprints`), else ``None``.
     """
 
     bits: np.ndarray
     starts: np.ndarray
     stops: np.ndarray
     grid: FingerprintGrid = field(repr=False)
+    counts: np.ndarray | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.bits)
@@ -331,290 +351,7 @@ def tanimoto(a: Fingerprint, b: Fingerprint) -> float:
     return both / union if union else 0.0
 
 
-def _packed(bits: np.ndarray) -> np.ndarray:
-    """Pack boolean rows into uint64 words (zero-padded)."""
-    flat = bits.reshape(len(bits), -1)
-    packed = np.packbits(flat, axis=1)
-    pad = (-packed.shape[1]) % 8
-    if pad:
-        packed = np.pad(packed, ((0, 0), (0, pad)))
-    return np.ascontiguousarray(packed).view(np.uint64)
-
-
-def _intersections_popcount(bits: np.ndarray, block: int = 64) -> np.ndarray:
-    words = _packed(bits)
-    n = len(words)
-    out = np.empty((n, n), np.int64)
-    for i0 in range(0, n, block):  # blocks of rows; each block is one vectorised AND + popcount
-        i1 = min(n, i0 + block)
-        out[i0:i1] = np.bitwise_count(words[i0:i1, None, :] & words[None, :, :]).sum(
-            axis=-1, dtype=np.int64)
-    return out
-
-
-def _is_thermometer(bits: np.ndarray, counts: np.ndarray) -> bool:
-    """True if in every interval the set pixels are exactly the lowest ``count`` ones."""
-    return bool(np.array_equal(bits, np.arange(bits.shape[-1]) < counts[..., None]))
-
-
-def _minsum_blocks(counts: np.ndarray, block: int = 256):
-    """Yield ``(i0, i1, acc)`` with ``acc[i, j] = |a_(i0+i) & b_(i0+j)|`` for ``j >= 0``.
-
-    In a fingerprint the pixels of an interval are set from the bottom up to the number of
-    states, so two thermometer-coded images share ``min(m_a, m_b)`` pixels in each interval and
-    ``|a & b| = sum_i min(m_a[i], m_b[i])``: a sum over ~100 small integers per pair instead of
-    a popcount over ~8,000 pixels. The loop runs over intervals (each step one vectorised
-    ``minimum`` + add over a block of pairs); only the upper triangle (columns ``i0:``) is
-    computed.
-    """
-    active = counts.any(axis=0)
-    # Narrow integer types keep the inner ``minimum`` SIMD-wide: pixel counts per interval fit in
-    # uint8 for any realistic grid, and their sums over intervals in uint16 (checked, not assumed).
-    row_dtype = np.uint8 if counts.max(initial=0) < 2**8 else np.uint16
-    acc_dtype = np.uint16 if counts.sum(axis=1).max(initial=0) < 2**16 else np.uint32
-    per_interval = np.ascontiguousarray(counts[:, active].T).astype(row_dtype)  # (n_active, n)
-    n = counts.shape[0]
-    for i0 in range(0, n, block):
-        i1 = min(n, i0 + block)
-        acc = np.zeros((i1 - i0, n - i0), acc_dtype)
-        tmp = np.empty((i1 - i0, n - i0), row_dtype)
-        for row in per_interval:  # ~100 intervals, each a vectorised block operation
-            a = row[i0:i1]
-            if not a.any():
-                continue
-            np.minimum(a[:, None], row[None, i0:], out=tmp)
-            np.add(acc, tmp, out=acc)
-        yield i0, i1, acc
-
-
-def _intersections_minsum(counts: np.ndarray, block: int = 256) -> np.ndarray:
-    """|a & b| of all pairs of thermometer-coded images from their per-interval pixel counts."""
-    n = counts.shape[0]
-    out = np.empty((n, n), np.int64)
-    for i0, i1, acc in _minsum_blocks(counts, block):
-        out[i0:i1, i0:] = acc  # upper block row ...
-        out[i0:, i0:i1] = acc.T  # ... and its mirror image, the lower block column
-    return out
-
-
-def _tanimoto_minsum_same_range(counts: np.ndarray, block: int = 256) -> np.ndarray:
-    """Tanimoto matrix of thermometer-coded images that all cover the same intervals.
-
-    Same values as ``both / (|a| + |b| - both)`` from :func:`_intersections_minsum`; the ratio is
-    taken block by block while the counts are in cache, which halves the time at n = 2,000.
-    """
-    n = counts.shape[0]
-    total = counts.sum(axis=1).astype(np.float64)
-    out = np.empty((n, n), np.float64)
-    for i0, i1, acc in _minsum_blocks(counts, block):
-        both = acc.astype(np.float64)
-        union = total[i0:i1, None] + total[None, i0:]
-        union -= both
-        np.divide(both, union, out=both, where=union > 0)
-        both[union <= 0] = 0.0  # two empty images: similarity 0, as in :func:`tanimoto`
-        out[i0:i1, i0:] = both
-        out[i0:, i0:i1] = both.T
-    return out
-
-
-def _intersections_matmul(bits: np.ndarray) -> np.ndarray:
-    x = bits.reshape(len(bits), -1).astype(np.float32)
-    if x.shape[1] >= 2**24:
-        raise ValueError("too many pixels for an exact float32 product")
-    return np.rint(x @ x.T).astype(np.int64)  # integer counts < 2**24 are exact in float32
-
-
-def similarity_matrix(fps: FingerprintSet, method: str = "auto") -> np.ndarray:
-    """All-pairs Tanimoto matrix, identical to :func:`tanimoto` on every pair.
-
-    Parameters
-    ----------
-    fps
-        The fingerprints.
-    method
-        ``"minsum"`` (per-interval pixel counts; exact for thermometer-coded images, which
-        :func:`dos_fingerprints` produces), ``"popcount"`` (bit-packed AND + popcount, any
-        images), ``"matmul"`` (float32 product of the 0/1 images; exact below 2**24 pixels), or
-        ``"auto"``: ``"minsum"`` when the images are thermometer-coded, else ``"popcount"``.
-
-    Notes
-    -----
-    The intersection count of zero-padded images only sees pixels inside both ranges. The
-    single-image counts are restricted to the common range with prefix sums over intervals, so
-    fingerprints that cover different energy ranges are compared as :func:`tanimoto` does.
-    """
-    per_interval = fps.bits.sum(axis=2)
-    thermometer = method in ("auto", "minsum") and _is_thermometer(fps.bits, per_interval)
-    if method == "auto":
-        method = "minsum" if thermometer else "popcount"
-    if method == "minsum":
-        if not thermometer:
-            raise ValueError("method 'minsum' needs thermometer-coded images; use 'popcount'")
-        if np.all(fps.starts == fps.starts[0]) and np.all(fps.stops == fps.stops[0]):
-            return _tanimoto_minsum_same_range(per_interval)
-        both = _intersections_minsum(per_interval)
-    elif method == "popcount":
-        both = _intersections_popcount(fps.bits)
-    elif method == "matmul":
-        both = _intersections_matmul(fps.bits)
-    else:
-        raise ValueError(f"unknown method {method!r}; use 'auto', 'minsum', 'popcount' or "
-                         "'matmul'")
-    prefix = np.concatenate([np.zeros((len(fps), 1), np.int64), np.cumsum(per_interval, 1)], 1)
-    s = np.maximum(fps.starts[:, None], fps.starts[None, :])
-    e = np.minimum(fps.stops[:, None], fps.stops[None, :])
-    e = np.maximum(e, s)
-    rows = np.arange(len(fps))[:, None]
-    cols = np.arange(len(fps))[None, :]
-    a = prefix[rows, e] - prefix[rows, s]
-    b = prefix[cols, e] - prefix[cols, s]
-    union = a + b - both
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sim = np.where(union > 0, both / np.where(union > 0, union, 1), 0.0)
-    return sim
-
-
 def overlap_image(a: Fingerprint, b: Fingerprint) -> np.ndarray:
     """Image for plotting an overlap: 0 empty, 1 only in ``a``, 2 only in ``b``, 3 in both."""
     fa, fb = a.full(), b.full()
     return fa.astype(int) + 2 * fb.astype(int)
-
-
-def block_means(sim: np.ndarray, labels: Sequence[str]) -> pd.DataFrame:
-    """Mean similarity within and between blocks of calculations.
-
-    Parameters
-    ----------
-    sim
-        Square similarity matrix.
-    labels
-        Block label of each row (e.g. ``"LDA 2x2x1"``); block order is first appearance.
-
-    Returns
-    -------
-    DataFrame indexed and columned by block; the diagonal averages the off-diagonal pairs
-    inside a block (self-similarity 1 is excluded), NaN for single-member blocks.
-    """
-    labels = np.asarray(labels)
-    order = list(dict.fromkeys(labels.tolist()))
-    onehot = (labels[:, None] == np.array(order)[None, :]).astype(float)  # (n, n_blocks)
-    counts = onehot.sum(0)
-    sums = onehot.T @ sim @ onehot
-    pairs = np.outer(counts, counts)
-    diag = np.diag(sums) - (onehot.T**2 @ np.diag(sim))
-    pairs_diag = counts * (counts - 1)
-    means = sums / pairs
-    with np.errstate(invalid="ignore", divide="ignore"):
-        np.fill_diagonal(means, np.where(pairs_diag > 0, diag / np.where(pairs_diag > 0,
-                                                                          pairs_diag, 1), np.nan))
-    return pd.DataFrame(means, index=order, columns=order)
-
-
-def group_by_similarity(
-    sim: np.ndarray, threshold: float, method: str = "complete"
-) -> np.ndarray:
-    """Group calculations whose DOS agree: hierarchical clustering cut at a similarity threshold.
-
-    With complete linkage (default), every pair inside a group has ``S >= threshold``: a group is
-    a set of calculations that are mutually "converged with each other" at that level.
-
-    Parameters
-    ----------
-    sim
-        Square similarity matrix (symmetric, ones on the diagonal).
-    threshold
-        Minimal similarity inside a group, in ``[0, 1]``.
-    method
-        Linkage of :func:`scipy.cluster.hierarchy.linkage` (``"complete"``, ``"average"``, ...).
-
-    Returns
-    -------
-    Integer group label per calculation, numbered 0, 1, ... by first appearance.
-    """
-    from scipy.cluster.hierarchy import fcluster, linkage
-    from scipy.spatial.distance import squareform
-
-    if not 0.0 <= threshold <= 1.0:
-        raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
-    n = len(sim)
-    if n == 1:
-        return np.zeros(1, int)
-    dist = 1.0 - 0.5 * (sim + sim.T)
-    np.fill_diagonal(dist, 0.0)
-    tree = linkage(squareform(np.clip(dist, 0, 1), checks=False), method=method)
-    raw = fcluster(tree, t=1.0 - threshold + 1e-12, criterion="distance")
-    _, first = np.unique(raw, return_index=True)
-    order = raw[np.sort(first)]
-    remap = {lab: i for i, lab in enumerate(order)}
-    return np.array([remap[r] for r in raw])
-
-
-def describe_groups(meta: pd.DataFrame, groups: np.ndarray,
-                    columns: Sequence[str] = ("xc", "kmesh", "basis")) -> pd.DataFrame:
-    """One row per group: its size and the settings its members use.
-
-    Parameters
-    ----------
-    meta
-        Metadata, one row per calculation (same order as ``groups``).
-    groups
-        Group label per calculation, from :func:`group_by_similarity`.
-    columns
-        Setting columns to list.
-    """
-    rows = []
-    for g in dict.fromkeys(np.asarray(groups).tolist()):
-        part = meta[np.asarray(groups) == g]
-        row = {"group": g, "n": len(part)}
-        for col in columns:
-            row[col] = ", ".join(map(str, dict.fromkeys(part[col].tolist())))
-        rows.append(row)
-    return pd.DataFrame(rows).set_index("group")
-
-
-def mean_by_difference(sim: np.ndarray, meta: pd.DataFrame,
-                       columns: Sequence[str] = ("xc", "kmesh", "basis")) -> pd.DataFrame:
-    """Mean similarity of pairs that differ in exactly one setting, per setting.
-
-    For each column, take every pair of calculations that agree on all other columns but differ
-    in this one, and average their similarity: a one-number answer to "does the DOS change more
-    with the k-mesh or with the basis set?".
-
-    Returns
-    -------
-    DataFrame indexed by setting with columns ``mean``, ``min`` and ``n_pairs``.
-    """
-    values = {c: meta[c].to_numpy() for c in columns}
-    iu = np.triu_indices(len(meta), k=1)
-    same = {c: values[c][iu[0]] == values[c][iu[1]] for c in columns}
-    rows = {}
-    for c in columns:
-        mask = ~same[c]
-        for other in columns:
-            if other != c:
-                mask &= same[other]
-        pair_sims = sim[iu][mask]
-        rows[c] = {"mean": pair_sims.mean() if mask.any() else np.nan,
-                   "min": pair_sims.min() if mask.any() else np.nan,
-                   "n_pairs": int(mask.sum())}
-    return pd.DataFrame(rows).T.astype({"n_pairs": int})
-
-
-def mean_over_pairs(sim: np.ndarray, meta: pd.DataFrame, *, same: Sequence[str] = (),
-                    differ: Sequence[str] = ()) -> tuple[float, int]:
-    """Mean similarity over pairs ``i < j`` that agree on ``same`` and differ in every ``differ``.
-
-    Returns
-    -------
-    (mean, number of pairs); the mean is NaN when no pair qualifies.
-    """
-    iu = np.triu_indices(len(meta), k=1)
-    mask = np.ones(len(iu[0]), bool)
-    for col in same:
-        v = meta[col].to_numpy()
-        mask &= v[iu[0]] == v[iu[1]]
-    for col in differ:
-        v = meta[col].to_numpy()
-        mask &= v[iu[0]] != v[iu[1]]
-    n = int(mask.sum())
-    return (float(sim[iu][mask].mean()) if n else float("nan")), n

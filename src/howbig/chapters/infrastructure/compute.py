@@ -1,10 +1,8 @@
 """Compute cost of training and of neural architecture search (paper Section 6.2).
 
-Two halves:
+The step profiler that measures batching and gradient-step times lives in
+:mod:`howbig.methods.profiling` (it reuses the training step); this module holds
 
-* a **step profiler** (:func:`profile_steps`) that measures, on whatever JAX device is present,
-  the median time to build one padded batch and, separately, the median time of one jitted
-  gradient step (``block_until_ready``), and
 * a **cost model** (:func:`nas_cost`) that turns steps per architecture, number of architectures,
   time per step and a price per GPU hour into GPU hours, years and dollars. Its defaults are the
   inputs the paper states (2,000,000 steps; 0.0010 s + 0.0023 s per step on a V100; 2,000
@@ -15,27 +13,22 @@ Two halves:
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from howbig.methods.profiling import StepProfile
 from howbig.paper import PAPER, paper_value
 
 __all__ = [
     "HOURS_PER_YEAR",
     "NasCost",
-    "StepProfile",
     "cost_curve",
-    "device_name",
     "gpu_cpu_ratio",
     "nas_cost",
     "paper_check",
-    "profile_models",
-    "profile_steps",
     "timing_table",
 ]
 
@@ -233,239 +226,6 @@ def paper_check(rtol: float = 0.10) -> pd.DataFrame:
         agrees=abs(100 * (p("nas_mean_rmse") - p("nas_best_rmse")) / p("nas_mean_rmse")
                    - p("nas_improvement_percent")) < 0.05)
     return pd.DataFrame(rows)
-
-
-# ------------------------------------------------------------------------------------------------
-# Step profiler
-# ------------------------------------------------------------------------------------------------
-def device_name(device: Any = None) -> str:
-    """A readable name of a JAX device (default: JAX's default device), e.g. the GPU model."""
-    import os
-
-    import jax
-
-    dev = device if device is not None else jax.devices()[0]
-    if dev.platform == "cpu":
-        return f"CPU ({os.cpu_count()} cores visible), JAX {jax.__version__}"
-    kind = getattr(dev, "device_kind", dev.platform)
-    return f"{kind} ({dev.platform}), JAX {jax.__version__}"
-
-
-@dataclass(frozen=True)
-class StepProfile:
-    """Median times of one training step, split into batching and gradient step.
-
-    Attributes
-    ----------
-    model
-        Label of the model profiled.
-    device
-        Name of the JAX device (:func:`device_name`).
-    batch_size
-        Graphs per batch.
-    batch_seconds, step_seconds
-        Median time to build one padded batch / of one jitted gradient step.
-    batch_iqr, step_iqr
-        Interquartile ranges of the same samples, seconds.
-    n_samples
-        Timed steps (after warm-up).
-    n_parameters
-        Trainable parameters of the model.
-    """
-
-    model: str
-    device: str
-    batch_size: int
-    batch_seconds: float
-    step_seconds: float
-    batch_iqr: float
-    step_iqr: float
-    n_samples: int
-    n_parameters: int
-
-    @property
-    def seconds_per_step(self) -> float:
-        """Batching + gradient step."""
-        return self.batch_seconds + self.step_seconds
-
-
-def _iqr(x: np.ndarray) -> float:
-    q1, q3 = np.percentile(x, [25, 75])
-    return float(q3 - q1)
-
-
-def profile_steps(
-    model: Any,
-    batches: Callable[[], Iterator[Any]],
-    targets_of: Callable[[Any], Any],
-    *,
-    label: str,
-    batch_size: int,
-    n_steps: int = 50,
-    warmup: int = 5,
-    learning_rate: float = 5e-4,
-    seed: int = 0,
-    device: Any = None,
-) -> StepProfile:
-    """Time batching and jitted gradient steps of ``model`` separately.
-
-    Parameters
-    ----------
-    model
-        A ``hk.Transformed`` mapping a ``jraph.GraphsTuple`` to one prediction per graph.
-    batches
-        Zero-argument callable returning a fresh iterator of padded ``GraphsTuple`` batches
-        (e.g. ``lambda: batcher.epoch(shuffle=True)``); it is restarted when exhausted.
-    targets_of
-        Function ``batch -> (targets, graph_mask)`` returning the per-graph targets and the mask
-        of real (non-padding) graphs of a batch.
-    label
-        Name of the model in the returned profile.
-    batch_size
-        Graphs per batch (recorded only).
-    n_steps, warmup
-        Timed steps and untimed warm-up steps (the warm-up absorbs jit compilation for every
-        padding shape the batcher produces).
-    learning_rate
-        Adam learning rate of the timed steps (the value does not affect timing).
-    seed
-        PRNG seed of the parameter initialisation.
-    device
-        A ``jax.Device`` to run on (default: JAX's default device).
-
-    Returns
-    -------
-    StepProfile
-        Medians over ``n_steps`` samples. Batching time is the wall time of ``next(iterator)``;
-        step time is the wall time of the jitted update with ``jax.block_until_ready`` on the new
-        parameters, so asynchronous dispatch does not hide device time.
-    """
-    import contextlib
-
-    import jax
-
-    context = jax.default_device(device) if device is not None else contextlib.nullcontext()
-    with context:
-        return _profile_steps(model, batches, targets_of, label=label, batch_size=batch_size,
-                              n_steps=n_steps, warmup=warmup, learning_rate=learning_rate,
-                              seed=seed, device=device)
-
-
-def _profile_steps(model: Any, batches: Callable[[], Iterator[Any]],
-                   targets_of: Callable[[Any], Any], *, label: str, batch_size: int,
-                   n_steps: int, warmup: int, learning_rate: float, seed: int,
-                   device: Any) -> StepProfile:
-    import jax
-    import jax.numpy as jnp
-    import optax
-
-    iterator = batches()
-
-    def next_batch() -> Any:
-        nonlocal iterator
-        try:
-            return next(iterator)
-        except StopIteration:
-            iterator = batches()
-            return next(iterator)
-
-    first = next_batch()
-    params = model.init(jax.random.PRNGKey(seed), first)
-    n_parameters = int(sum(np.size(x) for x in jax.tree_util.tree_leaves(params)))
-    optimizer = optax.adam(learning_rate)
-    opt_state = optimizer.init(params)
-
-    def loss_fn(p: Any, graphs: Any, y: Any, mask: Any) -> Any:
-        pred = jnp.reshape(model.apply(p, graphs), (-1,))
-        err = jnp.where(mask, pred - y, 0.0)
-        return jnp.sum(err**2) / jnp.maximum(jnp.sum(mask), 1)
-
-    @jax.jit
-    def update(p: Any, state: Any, graphs: Any, y: Any, mask: Any) -> tuple[Any, Any, Any]:
-        loss, grads = jax.value_and_grad(loss_fn)(p, graphs, y, mask)
-        updates, state = optimizer.update(grads, state, p)
-        return optax.apply_updates(p, updates), state, loss
-
-    batch_times: list[float] = []
-    step_times: list[float] = []
-    for i in range(warmup + n_steps):
-        t0 = time.perf_counter()
-        graphs = next_batch()
-        t1 = time.perf_counter()
-        y, mask = targets_of(graphs)
-        t2 = time.perf_counter()
-        params, opt_state, loss = update(params, opt_state, graphs, y, mask)
-        jax.block_until_ready((params, loss))
-        t3 = time.perf_counter()
-        if i >= warmup:
-            batch_times.append(t1 - t0)
-            step_times.append(t3 - t2)
-    b, s = np.asarray(batch_times), np.asarray(step_times)
-    return StepProfile(model=label, device=device_name(device), batch_size=int(batch_size),
-                       batch_seconds=float(np.median(b)), step_seconds=float(np.median(s)),
-                       batch_iqr=_iqr(b), step_iqr=_iqr(s), n_samples=int(n_steps),
-                       n_parameters=n_parameters)
-
-
-def profile_models(
-    graphs: Any,
-    *,
-    batch_size: int = 32,
-    latent_size: int = 64,
-    mp_steps: int = 3,
-    n_steps: int = 50,
-    warmup: int = 5,
-    seed: int = 0,
-    n_species: int = 100,
-    also_cpu: bool = True,
-) -> list[StepProfile]:
-    """Profile SchNet and MPEU of the same width and depth on one dataset.
-
-    Parameters
-    ----------
-    graphs
-        A :class:`howbig.methods.graphs.GraphSet`; batches come from a shuffling
-        :class:`howbig.methods.graphs.PaddedBatcher` over it (the batching time is the time of that
-        batcher's ``next``).
-    batch_size, latent_size, mp_steps
-        The paper's SchNet setting by default: batch 32, latent 64, three interaction blocks.
-    n_steps, warmup, seed
-        See :func:`profile_steps`.
-    n_species
-        Embedding size (atomic numbers must be smaller).
-    also_cpu
-        When JAX's default device is an accelerator, profile both models on the CPU too (so
-        that :func:`gpu_cpu_ratio` has both sides).
-
-    Returns
-    -------
-    list of StepProfile
-        SchNet and MPEU on the default device, then (accelerator present and ``also_cpu``) the
-        same on the CPU.
-    """
-    import jraph
-
-    from howbig.methods.graphs import PaddedBatcher
-    from howbig.methods.models.mpeu import mpeu
-    from howbig.methods.models.schnet import schnet
-
-    batcher = PaddedBatcher(graphs, batch_size, seed=seed)
-
-    def targets_of(batch: Any) -> tuple[Any, Any]:
-        return batch.globals, jraph.get_graph_padding_mask(batch)
-
-    models = {"SchNet": schnet(latent_size=latent_size, interactions=mp_steps,
-                               n_species=n_species),
-              "MPEU": mpeu(latent_size=latent_size, mp_steps=mp_steps, n_species=n_species)}
-    import jax
-
-    devices: list[Any] = [None]
-    if also_cpu and jax.devices()[0].platform != "cpu":
-        devices.append(jax.devices("cpu")[0])
-    return [profile_steps(model, lambda: batcher.epoch(shuffle=True), targets_of, label=name,
-                          batch_size=batch_size, n_steps=n_steps, warmup=warmup, seed=seed,
-                          device=device)
-            for device in devices for name, model in models.items()]
 
 
 def gpu_cpu_ratio(profiles: list[StepProfile]) -> dict[str, float]:

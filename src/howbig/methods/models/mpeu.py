@@ -35,15 +35,32 @@ from howbig.methods.graphs import rbf_expand
 __all__ = ["mpeu", "mpeu_parameter_count", "shifted_softplus"]
 
 _LOG2 = float(jnp.log(2.0))
+# above it log(1 + e^x) = x and e^x / (1 + e^x) = 1 in float32 (e^-20 < 2^-28), and below it
+# e^x cannot overflow
+_SOFTPLUS_LINEAR = 20.0
 
 
+@jax.custom_jvp
 def shifted_softplus(x: jnp.ndarray) -> jnp.ndarray:
     """``log(1 + exp(x)) - log(2)``: smooth, zero at zero.
 
-    Written as ``max(x, 0) + log(1 + exp(-|x|)) - log 2`` (stable for large ``|x|``); on CPU this
-    form and its gradient are several times cheaper under XLA than ``jnp.logaddexp(x, 0)``.
+    Computed with one ``exp`` and one ``log`` per element, as ``log(1 + exp(x))`` for ``x <= 20``
+    and ``x`` above (where the two agree to float32 precision, and ``exp`` cannot overflow);
+    its derivative, the logistic function ``t / (1 + t)`` with ``t = exp(x)``, reuses the same
+    ``exp`` (a custom JVP: automatic differentiation of the formula would need more
+    transcendentals). On CPU this halves the cost of the activations, which are a third of a
+    training step at latent size 64.
     """
-    return jnp.maximum(x, 0.0) + jnp.log(1.0 + jnp.exp(-jnp.abs(x))) - _LOG2
+    t = jnp.exp(jnp.minimum(x, _SOFTPLUS_LINEAR))
+    return jnp.where(x > _SOFTPLUS_LINEAR, x, jnp.log(1.0 + t)) - _LOG2
+
+
+@shifted_softplus.defjvp
+def _shifted_softplus_jvp(primals, tangents):
+    (x,), (dx,) = primals, tangents
+    t = jnp.exp(jnp.minimum(x, _SOFTPLUS_LINEAR))
+    y = jnp.where(x > _SOFTPLUS_LINEAR, x, jnp.log(1.0 + t)) - _LOG2
+    return y, dx * (t / (1.0 + t))
 
 
 def _segment(kind: str):
