@@ -78,6 +78,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "profile_warmup": 3,
             # NAS on the MP-20 sample (band gaps), a small random search on CPU
             "nas_target": "band_gap",
+            "nas_database": ("MP-20", "mp20_sample"),  # (display name, loader)
             "nas_max_structures": 400,
             "nas_trials": 10,
             "nas_max_steps": 300,
@@ -153,6 +154,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "profile_steps": 200,
             "profile_warmup": 10,
             "nas_target": "band_gap",
+            "nas_database": ("AFLOW", "aflow"),  # the paper's Fig. 7 data, via AFLUX
             "nas_max_structures": None,
             "nas_trials": 60,
             "nas_max_steps": 20_000,
@@ -257,7 +259,7 @@ DATA_NAMES: dict[str, dict[str, str]] = {
         "similarity": "h-BN DOS (PySCF) and NOMAD FHI-aims h-BN entries",
         "cluster_expansion": "GeSn2N4 spinel configurations (public stand-in)",
         "complexity": "PySCF basis-set errors; AFLOW band gaps (CrabNet benchmark)",
-        "infrastructure": "the paper's inputs; NAS on MP-crystals-2018.6.1",
+        "infrastructure": "the paper's inputs; NAS on AFLOW band gaps (AFLUX)",
     },
 }
 DATA_NAMES["smoke"] = {

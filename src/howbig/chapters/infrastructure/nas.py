@@ -277,10 +277,26 @@ class QuickData:
     notes: list[str] = field(default_factory=list)
 
 
-def quick_dataset(target: str = "band_gap", *, max_structures: int | None = None,
+#: What each database a NAS can run on is, for the chapter's text (loader name -> description).
+DATABASES = {
+    "mp20_sample": "847 Materials Project structures (MP-20 subset, VASP-PBE; MIT licence)",
+    "mp2018": "MP-crystals-2018.6.1 (69,239 Materials Project entries; CC-BY-4.0)",
+    "aflow": "AFLOW PAW-PBE entries with structures and band gaps, queried through AFLUX",
+}
+
+
+def database_description(loader: str) -> str:
+    """One line on the database behind ``loader`` (a key of :data:`DATABASES`)."""
+    if loader not in DATABASES:
+        raise ValueError(f"unknown NAS database {loader!r}; known: {sorted(DATABASES)}")
+    return DATABASES[loader]
+
+
+def quick_dataset(target: str = "band_gap", *, database: Sequence[str] = ("MP-20", "mp20_sample"),
+                  max_structures: int | None = None,
                   fractions: Sequence[float] = (0.8, 0.2), seed: int = 0, k: int = 12,
                   progress: bool = True, n_jobs: int = 1) -> QuickData:
-    """Graphs of the MP-20 sample (847 Materials Project structures) for a quick NAS.
+    """Graphs of one database (by default the MP-20 sample) for a NAS.
 
     The same loader, group split and graphs as Chapter 2
     (:func:`howbig.chapters.transferability.experiment.prepare_graphs`).
@@ -290,6 +306,9 @@ def quick_dataset(target: str = "band_gap", *, max_structures: int | None = None
     target
         ``"band_gap"`` (eV; the quantity of the paper's Fig. 7) or
         ``"formation_energy_per_atom"`` (eV/atom).
+    database
+        (display name, loader name), the loader a key of
+        :data:`howbig.chapters.transferability.experiment.LOADERS`.
     max_structures
         Use a random subsample of this many structures (``None``: all).
     fractions
@@ -303,14 +322,15 @@ def quick_dataset(target: str = "band_gap", *, max_structures: int | None = None
 
     if len(fractions) != 2 or sum(fractions) > 1 + 1e-9:
         raise ValueError(f"quick_dataset: fractions must be (train, validation), got {fractions}")
-    limit = None if max_structures is None else {"MP-20": max_structures}
-    tables = load_databases({"MP-20": "mp20_sample"}, max_entries=limit, seed=seed)
+    label, loader = database
+    limit = None if max_structures is None else {label: max_structures}
+    tables = load_databases({label: loader}, max_entries=limit, seed=seed)
     split = (fractions[0], fractions[1], max(0.0, 1 - sum(fractions)))
     prepared = prepare_graphs(tables, target=target, k=k, split_seed=seed, fractions=split,
-                              progress=progress, n_jobs=n_jobs)["MP-20"]
+                              progress=progress, n_jobs=n_jobs)[label]
     return QuickData(train=prepared.graphs["train"], validation=prepared.graphs["validation"],
                      target=target, unit="eV" if target == "band_gap" else "eV/atom",
-                     n_structures=sum(prepared.sizes().values()), source="mp20_sample")
+                     n_structures=sum(prepared.sizes().values()), source=loader)
 
 
 def toy_objective(trial: optuna.Trial, seconds: float = 0.0) -> float:
