@@ -28,10 +28,12 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "comp_batch_size": 256,
             "comp_learning_rate": 3e-3,
             "comp_decay_rate": 0.2,
-            "comp_decay_steps": 700,
-            "comp_max_steps": 2_000,
+            "comp_decay_steps": 500,
+            "comp_max_steps": 1_500,
             "comp_eval_every": 100,
             "comp_patience": 300,
+            "comp_loss": "mae",
+            "curve_train": (3_000, 6_000),  # smaller MP training sets (one seed): learning curve
             "forest_trees": 60,
             "n_boot": 400,
             "jobs": 2,                 # worker processes for the training runs (-1: all cores)
@@ -125,6 +127,8 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "comp_max_steps": 200_000,
             "comp_eval_every": 1_000,
             "comp_patience": 20_000,
+            "comp_loss": "mae",
+            "curve_train": (3_000, 12_000),
             "forest_trees": 300,
             "n_boot": 1_000,
             "jobs": -1,

@@ -29,6 +29,7 @@ __all__ = [
     "AGGREGATE",
     "TransferResult",
     "aggregate_by_key",
+    "composition_config",
     "forest_baseline",
     "load_composition_tables",
     "plan_runs",
@@ -46,6 +47,14 @@ def aggregate_by_key(table: pd.DataFrame, rule: str) -> pd.DataFrame:
     grouped = table.groupby("key")["target"]
     out = pd.DataFrame({"target": grouped.agg(rule), "entries": grouped.size()})
     return out.reset_index()
+
+
+def composition_config(settings: Mapping, *, loss: str | None = None) -> TrainConfig:
+    """The :class:`TrainConfig` of the stoichiometry model from a profile's ``comp_*`` keys."""
+    fields = ("learning_rate", "decay_rate", "decay_steps", "batch_size", "max_steps",
+              "eval_every", "patience", "loss")
+    values = {f: settings[f"comp_{f}"] for f in fields}
+    return TrainConfig(**{**values, "loss": loss or values["loss"]}, progress=False)
 
 
 def load_composition_tables(spec: Mapping[str, str]) -> dict[str, pd.DataFrame]:
@@ -75,12 +84,12 @@ def regrouped_splits(
 
 def training_sets(
     tables: Mapping[str, pd.DataFrame], *, max_train: int | None, max_validation: int | None,
-    seed: int = 0, select: str | None = None,
+    seed: int = 0, select: str | None = None, combined: bool = True,
 ) -> dict[str, dict[str, pd.DataFrame]]:
     """``{database: {"train", "validation", "test": rows}}``, training sets subsampled.
 
     ``select`` is a :meth:`pandas.DataFrame.query` string applied first (e.g. ``"target > 0"``
-    for the non-metals). The union of the databases is added as ``"A+B"``.
+    for the non-metals). With ``combined``, the union of the databases is added as ``"A+B"``.
     """
     out: dict[str, dict[str, pd.DataFrame]] = {}
     rng = np.random.default_rng(seed)
@@ -94,6 +103,8 @@ def training_sets(
             parts[split] = rows.reset_index(drop=True)
         out[name] = parts
     names = list(out)
+    if not combined:
+        return out
     out["+".join(names)] = {s: pd.concat([out[n][s].assign(database=n) for n in names],
                                          ignore_index=True) for s in ("train", "validation")}
     return out
@@ -133,6 +144,11 @@ class TransferResult:
         agg.columns = [f"{a}" if b == "mean" else f"{a} std" for a, b in agg.columns]
         agg["seeds"] = per_seed.groupby(level=keys, sort=False).size()
         return agg.drop(columns=["n std"]).rename(columns={"n": "n test"})
+
+    def subset(self, keys: Sequence[str]) -> TransferResult:
+        """Only the test formulas in ``keys`` (e.g. those every database holds)."""
+        p = self.predictions
+        return TransferResult(p[p["key"].isin(set(keys))], self.curves, self.runs)
 
     def thresholded(self, threshold: float = 0.5) -> TransferResult:
         """Class labels (prediction > threshold) in place of probabilities: ``mae`` of

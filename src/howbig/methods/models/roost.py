@@ -49,7 +49,8 @@ class WeightedAttention(hk.Module):
         pair = (hk.Linear(2 * hid, name="receiver")(h)[receivers]
                 + hk.Linear(2 * hid, with_bias=False, name="sender")(h)[senders])
         pair = jax.nn.silu(pair)
-        gate = hk.Linear(1, name="gate")(pair[:, :hid])[:, 0]
+        # no bias: the softmax over j is invariant to a constant added to every g_ij
+        gate = hk.Linear(1, with_bias=False, name="gate")(pair[:, :hid])[:, 0]
         message = hk.Linear(self.width, name="message")(pair[:, hid:])
         power = hk.get_parameter("pow", (), init=jnp.ones)
         logits = gate + power * jnp.log(fractions)[senders]
