@@ -46,6 +46,9 @@ def formula_fractions(formula: str) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"cannot parse chemical formula {formula!r}: {exc}") from None
     if not counts:
         raise ValueError(f"formula {formula!r} has no atoms")
+    unknown = [s for s in counts if s not in atomic_numbers]
+    if unknown:
+        raise ValueError(f"formula {formula!r} has unknown element(s) {unknown}")
     numbers = np.array([atomic_numbers[s] for s in counts], dtype=np.int32)
     amounts = np.array(list(counts.values()), dtype=np.float64)
     order = np.argsort(numbers)
