@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import jraph
 import numpy as np
@@ -184,18 +185,16 @@ class StoichiometryBatcher:
 
     def plan(self, order: np.ndarray) -> list[np.ndarray]:
         """Cut ``order`` into batches of at most ``batch_size`` formulas within the budgets."""
-        batches, start, total = [], 0, len(order)
-        cum_nodes = np.concatenate(([0], np.cumsum(self._n_node[order])))
-        cum_edges = np.concatenate(([0], np.cumsum(self._n_edge[order])))
-        while start < total:  # one iteration per batch, not per formula
-            stop = min(start + self.batch_size, total)
-            stop = min(stop, int(np.searchsorted(
-                cum_nodes, cum_nodes[start] + self.node_budget - 1, side="right")) - 1)
-            stop = min(stop, int(np.searchsorted(
-                cum_edges, cum_edges[start] + self.edge_budget - 1, side="right")) - 1)
-            batches.append(order[start:stop])
-            start = stop
-        return batches
+        caps = (self.node_budget - 1, self.edge_budget - 1)  # one node/edge left for padding
+        cumulative = [np.concatenate(([0], np.cumsum(c[order]))) for c in (self._n_node,
+                                                                            self._n_edge)]
+        bounds = [0]
+        while bounds[-1] < len(order):  # one iteration per batch, not per formula
+            s = bounds[-1]
+            fits = [int(np.searchsorted(c, c[s] + cap, side="right")) - 1
+                    for c, cap in zip(cumulative, caps, strict=True)]
+            bounds.append(min(s + self.batch_size, len(order), *fits))
+        return [order[a:b] for a, b in pairwise(bounds)]
 
     def batch(self, indices: np.ndarray) -> jraph.GraphsTuple:
         """One padded batch of the formulas at ``indices``; the padding sits in the last graph."""

@@ -38,28 +38,25 @@ class CompositionSource:
     description: str
 
 
+_EF, _GAP = "formation_energy_per_atom", "band_gap"
+_SPECS = (  # name, dataset, quantity, formula column, target column, description
+    ("mp_ef", "mp_ef_critexam", _EF, "formula", "target",
+     "Materials Project, lowest-energy entry per composition (Bartel et al.)"),
+    ("mp_ef_matbench", "matbench_mp_e_form", _EF, "formula", "target",
+     "Materials Project as in Matbench mp_e_form (all polymorphs)"),
+    ("jarvis_ef", "jarvis_ef", _EF, "pretty_comp", "formation_energy_peratom",
+     "JARVIS-DFT, OptB88vdW"),
+    ("mp_gap", "matbench_mp_gap", _GAP, "formula", "target",
+     "Materials Project PBE band gaps as in Matbench mp_gap"),
+    ("aflow_gap", "aflow_egap", _GAP, "formula", "target", "AFLOW PBE band gaps (Clement et al.)"),
+    ("jarvis_gap", "jarvis_gap", _GAP, "pretty_comp", "optb88vdw_bandgap",
+     "JARVIS-DFT OptB88vdW band gaps"),
+    ("oqmd_gap", "oqmd_gap", _GAP, "formula", "target", "OQMD band gaps (ElemNet set)"),
+)
+
 #: The tables Chapter 2 can name (profile key -> source).
 COMPOSITION_TABLES: dict[str, CompositionSource] = {
-    "mp_ef": CompositionSource(
-        "mp_ef_critexam", "formation_energy_per_atom", "formula", "target",
-        "Materials Project, lowest-energy entry per composition (Bartel et al.)"),
-    "mp_ef_matbench": CompositionSource(
-        "matbench_mp_e_form", "formation_energy_per_atom", "formula", "target",
-        "Materials Project as in Matbench mp_e_form (all polymorphs)"),
-    "jarvis_ef": CompositionSource(
-        "jarvis_ef", "formation_energy_per_atom", "pretty_comp", "formation_energy_peratom",
-        "JARVIS-DFT, OptB88vdW"),
-    "mp_gap": CompositionSource(
-        "matbench_mp_gap", "band_gap", "formula", "target",
-        "Materials Project PBE band gaps as in Matbench mp_gap"),
-    "aflow_gap": CompositionSource(
-        "aflow_egap", "band_gap", "formula", "target", "AFLOW PBE band gaps (Clement et al.)"),
-    "jarvis_gap": CompositionSource(
-        "jarvis_gap", "band_gap", "pretty_comp", "optb88vdw_bandgap",
-        "JARVIS-DFT OptB88vdW band gaps"),
-    "oqmd_gap": CompositionSource(
-        "oqmd_gap", "band_gap", "formula", "target", "OQMD band gaps (ElemNet set)"),
-}
+    name: CompositionSource(*rest) for name, *rest in _SPECS}
 
 
 def _part(file_name: str) -> str:
