@@ -19,7 +19,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "ef_tables": {"MP": "mp_ef", "JARVIS": "jarvis_ef"},
             "ef_control": "mp_ef_matbench",      # a second snapshot of MP: the consistency check
             "gap_tables": {"MP": "mp_gap", "AFLOW": "aflow_gap"},
-            "max_train": 12_000,       # training formulas per database (random subsample)
+            "max_train": 16_000,       # training formulas per database (random subsample)
             "max_validation": 2_000,
             "seeds": (0, 1, 2),        # Ef transfer matrix
             "gap_seeds": (0,),
@@ -27,11 +27,12 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "roost_steps": 3,
             "comp_batch_size": 256,
             "comp_learning_rate": 3e-3,
-            "comp_decay_rate": 0.2,
-            "comp_decay_steps": 500,
-            "comp_max_steps": 1_500,
+            "comp_decay_rate": 0.25,
+            "comp_decay_steps": 800,
+            "comp_max_steps": 2_400,
             "comp_eval_every": 100,
-            "comp_patience": 300,
+            "comp_patience": 300,      # steps without progress of the validation loss ...
+            "comp_min_improvement": 0.005,  # ... progress = 0.5 % below the last progress
             "comp_loss": "mae",
             "curve_train": (3_000, 6_000),  # smaller MP training sets (one seed): learning curve
             "forest_trees": 60,
@@ -127,6 +128,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "comp_max_steps": 200_000,
             "comp_eval_every": 1_000,
             "comp_patience": 20_000,
+            "comp_min_improvement": 0.002,
             "comp_loss": "mae",
             "curve_train": (3_000, 12_000),
             "forest_trees": 300,

@@ -99,7 +99,7 @@ def predict_stoichiometry(model: hk.Transformed, result: TrainResult, data: Stoi
 
 def train_stoichiometry(model: hk.Transformed, train: StoichiometrySet,
                         validation: StoichiometrySet, config: TrainConfig | None = None, *,
-                        desc: str = "training") -> TrainResult:
+                        desc: str = "training", min_improvement: float = 0.0) -> TrainResult:
     """Train ``model`` with Adam and early stopping on the validation loss.
 
     Parameters
@@ -112,6 +112,10 @@ def train_stoichiometry(model: hk.Transformed, train: StoichiometrySet,
         Hyperparameters (``seed`` fixes the initialisation and the batch order).
     desc
         Label of the tqdm bar.
+    min_improvement
+        Early stopping counts a validation loss as progress only when it is at least this
+        fraction below the loss at the last progress (0: any improvement); the returned
+        parameters are those of the lowest loss either way.
 
     Returns
     -------
@@ -140,6 +144,7 @@ def train_stoichiometry(model: hk.Transformed, train: StoichiometrySet,
     result = TrainResult(params=jax.device_get(params), target_mean=mean, target_std=std,
                          config=asdict(config))
     best, running, step, start = math.inf, [], 0, time.perf_counter()
+    progress_loss, progress_step = math.inf, 0
     bar = tqdm(total=config.max_steps, desc=desc, disable=not config.progress, leave=False)
     try:
         while step < config.max_steps:
@@ -168,8 +173,10 @@ def train_stoichiometry(model: hk.Transformed, train: StoichiometrySet,
                     best, result.best_step = val_loss, step
                     result.params = jax.device_get(params)
                     result.best_val_mae, result.best_val_rmse = err, rmse
+                if val_loss < (1.0 - min_improvement) * progress_loss:
+                    progress_loss, progress_step = val_loss, step
                 bar.set_postfix(val=f"{val_loss:.4g}", best=f"{best:.4g}")
-                stop = config.patience is not None and step - result.best_step >= config.patience
+                stop = config.patience is not None and step - progress_step >= config.patience
                 if stop or step >= config.max_steps:
                     result.stopped_early = bool(stop)
                     break

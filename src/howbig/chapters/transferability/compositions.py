@@ -178,7 +178,8 @@ def _train_job(job: dict) -> dict:
     config = TrainConfig(**job["config"])
     sets = {s: stoichiometry_set(job[s]["key"], job[s]["target"]) for s in ("train", "validation")}
     result = train_stoichiometry(model, sets["train"], sets["validation"], config,
-                                 desc=f"{job['name']} seed {config.seed}")
+                                 desc=f"{job['name']} seed {config.seed}",
+                                 min_improvement=job["min_improvement"])
     frames = []
     for tested, rows in job["tests"].items():
         pred = predict_stoichiometry(model, result, stoichiometry_set(rows["key"], rows["target"]),
@@ -211,7 +212,7 @@ def _collect(outputs: list[dict]) -> TransferResult:
 def plan_runs(
     sets: Mapping[str, Mapping[str, pd.DataFrame]], *, config: TrainConfig,
     seeds: Sequence[int], model: Mapping | None = None, tag: str = "",
-    tests: Mapping[str, pd.DataFrame] | None = None,
+    tests: Mapping[str, pd.DataFrame] | None = None, min_improvement: float = 0.0,
 ) -> list[dict]:
     """Training runs: every training set of ``sets`` (:func:`training_sets`) x every seed.
 
@@ -227,11 +228,13 @@ def plan_runs(
         Groups the runs in the output of :func:`run_all` (e.g. ``"ef"``, ``"metal"``).
     tests
         Test sets by name (default: the ``test`` part of every database in ``sets``).
+    min_improvement
+        Relative improvement of the validation loss that early stopping counts as progress.
     """
     tests = tests if tests is not None else {n: s["test"] for n, s in sets.items() if "test" in s}
     columns = ["key", "target"]
     return [{
-        "tag": tag, "name": name, "model": dict(model or {}),
+        "tag": tag, "name": name, "model": dict(model or {}), "min_improvement": min_improvement,
         "config": {**asdict(config), "seed": int(seed)},
         "train": part["train"][columns], "validation": part["validation"][columns],
         "tests": {n: t[[*columns, "group"]] for n, t in tests.items()},

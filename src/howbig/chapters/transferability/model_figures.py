@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from howbig.chapters.transferability.compositions import TransferResult
 from howbig.chapters.transferability.experiment import CrossDatabaseResult
@@ -176,23 +177,24 @@ def validation_curves(result: TransferResult, *, ylabel: str = "validation MAE")
 
 def error_decomposition_figure(cells: pd.DataFrame, pairs: list[tuple[str, str]],
                                *, unit: str = "eV/atom") -> Figure:
-    """Each cell's MAE split into |mean offset| and the scatter left after removing it, per
-    chemistry group: one group of bars per (trained on, tested on) pair.
+    """Per chemistry group and (trained on, tested on) pair: the MAE (with its std over seeds),
+    the |mean offset| and the scatter left after removing the offset, side by side.
 
     ``cells`` is :meth:`TransferResult.cells` with ``by=("group",)``.
     """
     use_style()
-    fig, axes = plt.subplots(1, len(GROUPS), figsize=(7.0, 3.6), sharey=True,
+    fig, axes = plt.subplots(1, len(GROUPS), figsize=(7.0, 3.7), sharey=True,
                              constrained_layout=True)
     x = np.arange(len(pairs))
+    width = 0.27
     for ax, group in zip(axes, GROUPS, strict=True):
         rows = [cells.loc[(a, b, group)] for a, b in pairs]
-        offset = np.abs([r["offset"] for r in rows])
-        scatter = np.array([r["scatter"] for r in rows])
-        ax.bar(x, scatter, color=COLORS["sky"], label="scatter")
-        ax.bar(x, offset, bottom=scatter, color=COLORS["red"], label="|mean offset|")
-        ax.errorbar(x, [r["mae"] for r in rows], yerr=[r["mae std"] for r in rows], fmt="_",
-                    color=COLORS["black"], ms=14, label="MAE $\\pm$ std")
+        ax.bar(x - width, [r["mae"] for r in rows], width, yerr=[r["mae std"] for r in rows],
+               color=COLORS["blue"], label="MAE", capsize=2)
+        ax.bar(x, np.abs([r["offset"] for r in rows]), width, color=COLORS["red"],
+               label="|mean offset|")
+        ax.bar(x + width, [r["scatter"] for r in rows], width, color=COLORS["sky"],
+               label="scatter")
         ax.set_xticks(x, [f"{a}$\\to${b}" for a, b in pairs], rotation=35, ha="right",
                       fontsize=9.5)
         ax.set_title(group, fontsize=9.5)
@@ -212,6 +214,10 @@ def learning_curve_figure(curve: pd.DataFrame, *, x: str = "n_train", y: str = "
         ax.errorbar(c[x], c[y], yerr=err, fmt="o-", color=_PALETTE[k % len(_PALETTE)],
                     label=str(name) or None, capsize=3)
     ax.set(xscale="log", yscale="log", xlabel="training entries", ylabel=f"test MAE ({unit})")
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(plain)
+        axis.set_minor_formatter(plain)
     if label:
         ax.legend(fontsize=9.5)
     return fig
