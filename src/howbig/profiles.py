@@ -133,7 +133,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "curve_train": (3_000, 12_000),
             "forest_trees": 300,
             "n_boot": 1_000,
-            "jobs": -1,
+            "jobs": 1,                 # one process: on a GPU the runs share the device
             # the paper: MP-crystals-2018.6.1 vs AFLOW (PAW_PBE); hyperparameters of the
             # authors' run (mp2018_mpeu_config.json); meant for a GPU
             "databases": {"MP": "mp2018", "AFLOW": "aflow"},
