@@ -178,7 +178,7 @@ def train_stoichiometry(model: hk.Transformed, train: StoichiometrySet,
                 bar.set_postfix(val=f"{val_loss:.4g}", best=f"{best:.4g}")
                 stop = config.patience is not None and step - progress_step >= config.patience
                 if stop or step >= config.max_steps:
-                    result.stopped_early = bool(stop)
+                    result.stopped_early = bool(stop) and step < config.max_steps
                     break
             else:
                 continue

@@ -119,7 +119,11 @@ def cells_records(rec: Recorder, cells: pd.DataFrame, by_group: pd.DataFrame,
         if rest_smaller else
         "Here the error ratio does not single out the groups with a database offset.")
     rec("tr_runs", len(runs))
-    rec("tr_stopped", int(runs["stopped_early"].sum()))
+    stopped = int(runs["stopped_early"].sum())
+    rec("tr_stopped", stopped)
+    rest = len(runs) - stopped
+    rec("tr_stop_rest", "" if rest == 0 else
+        f" (the other {rest} reached the step limit; see their curves)")
     rec("tr_steps_range", f"{runs['steps'].min():,} to {runs['steps'].max():,}")
 
 
