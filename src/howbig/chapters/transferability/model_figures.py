@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from howbig.chapters.transferability.compositions import TransferResult
 from howbig.chapters.transferability.experiment import CrossDatabaseResult
@@ -199,7 +199,8 @@ def error_decomposition_figure(cells: pd.DataFrame, pairs: list[tuple[str, str]]
                       fontsize=9.5)
         ax.set_title(group, fontsize=9.5)
     axes[0].set_ylabel(f"error ({unit})")
-    axes[0].legend(fontsize=9)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", ncol=3,
+               fontsize=9.5)
     return fig
 
 
@@ -215,9 +216,11 @@ def learning_curve_figure(curve: pd.DataFrame, *, x: str = "n_train", y: str = "
                     label=str(name) or None, capsize=3)
     ax.set(xscale="log", yscale="log", xlabel="training entries", ylabel=f"test MAE ({unit})")
     plain = FuncFormatter(lambda v, _: f"{v:g}")
-    for axis in (ax.xaxis, ax.yaxis):
-        axis.set_major_formatter(plain)
-        axis.set_minor_formatter(plain)
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain)
+    ax.set_xticks(sorted(set(curve[x])), minor=False)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     if label:
         ax.legend(fontsize=9.5)
     return fig

@@ -113,8 +113,10 @@ def cells_records(rec: Recorder, cells: pd.DataFrame, by_group: pd.DataFrame,
         cell(f"tr_offset_ab_{tag}", a, b, "offset", source=part)
         ratio[group] = float(part.loc[(a, b), "mae"] / part.loc[(b, b), "mae"])
         rec(f"tr_ratio_{tag}", ratio[group], unit="x", kind="analogue")
-    rest_smaller = ratio[GROUPS[2]] < max(ratio[GROUPS[0]], ratio[GROUPS[1]])
-    rec("tr_rest_ratio_vs", "smaller than" if rest_smaller else "larger than")
+    low, high = sorted((ratio[GROUPS[0]], ratio[GROUPS[1]]))
+    rest_smaller = ratio[GROUPS[2]] < low
+    rec("tr_rest_ratio_vs", "smaller than" if rest_smaller else
+        ("between the values" if ratio[GROUPS[2]] < high else "larger than"))
     rec("tr_chem_conclusion", "The transfer fails most where the databases' conventions differ."
         if rest_smaller else
         "Here the error ratio does not single out the groups with a database offset.")
