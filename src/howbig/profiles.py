@@ -15,18 +15,42 @@ __all__ = ["PROFILES", "settings"]
 PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     "quick": {
         "transferability": {
-            # real data: MP-20 sample (VASP-PBE) vs CMR cubic perovskites (GPAW), subsampled
-            "databases": {"MP": "mp20_sample", "CMR": "cmr_perovskites"},
-            "max_entries": {"CMR": 1000},  # of 7,572, drawn at random (seed 0), to fit 10 min
+            # composition tables (formula -> value), complete as published, in both profiles
+            "ef_tables": {"MP": "mp_ef", "JARVIS": "jarvis_ef"},
+            "ef_control": "mp_ef_matbench",      # a second snapshot of MP: the consistency check
+            "gap_tables": {"MP": "mp_gap", "AFLOW": "aflow_gap"},
+            "max_train": 16_000,       # training formulas per database (random subsample)
+            "max_validation": 2_000,
+            "seeds": (0, 1, 2),        # Ef transfer matrix
+            "gap_seeds": (0,),
+            "roost_width": 64,
+            "roost_steps": 3,
+            "comp_batch_size": 256,
+            "comp_learning_rate": 3e-3,
+            "comp_decay_rate": 0.25,
+            "comp_decay_steps": 800,
+            "comp_max_steps": 2_400,
+            "comp_eval_every": 100,
+            "comp_patience": 300,      # steps without progress of the validation loss ...
+            "comp_min_improvement": 0.005,  # ... progress = 0.5 % below the last progress
+            "comp_loss": "mae",
+            "curve_train": (3_000, 6_000),  # smaller MP training sets (one seed): learning curve
+            "forest_trees": 60,
+            "n_boot": 400,
+            "jobs": 2,                 # worker processes for the training runs (-1: all cores)
+            # crystal graphs: MPEU on the MP structures of the profile; two databases -> matrix
+            "databases": {"MP": "mp20_sample"},
+            "max_entries": {},
+            "curve_fractions": (0.25, 0.5, 1.0),
             "latent_size": 32,         # paper: 256 (MP run), 64 in the benchmark
             "mp_steps": 3,
             "batch_size": 32,
             "learning_rate": 2e-3,
             "decay_rate": 0.5,
-            "decay_steps": 1000,
-            "max_steps": 1500,
-            "eval_every": 100,
-            "patience": 600,           # steps without improvement of the validation loss
+            "decay_steps": 500,
+            "max_steps": 1_500,
+            "eval_every": 50,
+            "patience": 300,           # steps without improvement of the validation loss
             "split_seed": 0,
             "seed": 0,
             "graph_jobs": 1,           # processes for the k-NN graphs (-1: all cores)
@@ -94,10 +118,33 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     },
     "full": {
         "transferability": {
+            "ef_tables": {"MP": "mp_ef", "JARVIS": "jarvis_ef"},
+            "ef_control": "mp_ef_matbench",
+            "gap_tables": {"MP": "mp_gap", "AFLOW": "aflow_gap"},
+            "max_train": None,         # all training formulas
+            "max_validation": None,
+            "seeds": (0, 1, 2, 3, 4),
+            "gap_seeds": (0, 1, 2),
+            "roost_width": 64,
+            "roost_steps": 3,
+            "comp_batch_size": 256,
+            "comp_learning_rate": 1e-3,
+            "comp_decay_rate": 0.5,
+            "comp_decay_steps": 20_000,
+            "comp_max_steps": 200_000,
+            "comp_eval_every": 1_000,
+            "comp_patience": 20_000,
+            "comp_min_improvement": 0.002,
+            "comp_loss": "mae",
+            "curve_train": (3_000, 12_000),
+            "forest_trees": 300,
+            "n_boot": 1_000,
+            "jobs": 1,                 # one process: on a GPU the runs share the device
             # the paper: MP-crystals-2018.6.1 vs AFLOW (PAW_PBE); hyperparameters of the
-            # authors' run (mp2018_mpeu_config.json); meant for a GPU, not run in this build
+            # authors' run (mp2018_mpeu_config.json); meant for a GPU
             "databases": {"MP": "mp2018", "AFLOW": "aflow"},
             "max_entries": {},
+            "curve_fractions": (0.1, 0.3, 1.0),
             "latent_size": 256,
             "mp_steps": 3,
             "batch_size": 32,

@@ -250,6 +250,133 @@ _DATASETS: tuple[Dataset, ...] = (
             ),
         ),
     ),
+    # Composition tables (formula, target) of Chapter 2: the same quantity in several databases
+    Dataset(
+        name='mp_ef_critexam',
+        description='MP formation energy per atom, lowest-energy entry per composition (formula, eV/atom), CrabNet train/val/test',
+        licence='MIT (CrabNet repository)',
+        citation='Bartel et al., npj Comput. Mater. 6, 97 (2020); via CrabNet (Wang et al., npj Comput. Mater. 7, 77 (2021))',
+        bibkey='bartel2020',
+        files=(
+            RemoteFile(
+                'mp_ef_critexam_train.csv',
+                url='https://raw.githubusercontent.com/anthony-wang/CrabNet/457b4d4835737ecbe4dd33e53174bd818bd82143/data/benchmark_data/CritExam__Ef/train.csv',
+                sha256='717892455f5474fb98d952b2824b09e2abae21d4893eebc5f0e16b5042a9f168',
+                size=1747034,
+            ),
+            RemoteFile(
+                'mp_ef_critexam_val.csv',
+                url='https://raw.githubusercontent.com/anthony-wang/CrabNet/457b4d4835737ecbe4dd33e53174bd818bd82143/data/benchmark_data/CritExam__Ef/val.csv',
+                sha256='f641c56947685fad49aaf13c31b098593a708d8aff19cf271b2239251d9d6a3a',
+                size=374526,
+            ),
+            RemoteFile(
+                'mp_ef_critexam_test.csv',
+                url='https://raw.githubusercontent.com/anthony-wang/CrabNet/457b4d4835737ecbe4dd33e53174bd818bd82143/data/benchmark_data/CritExam__Ef/test.csv',
+                sha256='92052ffc5bad988371946b1c98a605addf88fd2894e2319ed1a39653cecb0f43',
+                size=374617,
+            ),
+        ),
+    ),
+    Dataset(
+        name='matbench_mp_e_form',
+        description='Matbench mp_e_form: MP formation energy per atom incl. polymorphs (formula, eV/atom)',
+        licence='MIT (CrabNet repository)',
+        citation='Dunn, Wang, Ganose, Dopp, Jain, npj Comput. Mater. 6, 138 (2020); via CrabNet (Wang et al., npj Comput. Mater. 7, 77 (2021))',
+        bibkey='dunn2020',
+        files=(
+            RemoteFile(
+                'matbench_mp_e_form_formulas.csv',
+                url='https://raw.githubusercontent.com/anthony-wang/CrabNet/457b4d4835737ecbe4dd33e53174bd818bd82143/data/matbench/mp_e_form.csv',
+                sha256='90e895635c96447c5be4e9070d26f26e1b4d17925102a6597ae3c4d79c32555b',
+                size=4022461,
+            ),
+        ),
+    ),
+    Dataset(
+        name='matbench_mp_gap',
+        description='Matbench mp_gap: MP PBE band gaps (formula, eV)',
+        licence='MIT (CrabNet repository)',
+        citation='Dunn, Wang, Ganose, Dopp, Jain, npj Comput. Mater. 6, 138 (2020); via CrabNet (Wang et al., npj Comput. Mater. 7, 77 (2021))',
+        bibkey='dunn2020',
+        files=(
+            RemoteFile(
+                'matbench_mp_gap_formulas.csv',
+                url='https://raw.githubusercontent.com/anthony-wang/CrabNet/457b4d4835737ecbe4dd33e53174bd818bd82143/data/matbench/mp_gap.csv',
+                sha256='4084e584467e6f81ec8bf12c438eeb2c049ae39e11401bae694ef6a9983b9d9f',
+                size=2147391,
+            ),
+        ),
+    ),
+    Dataset(
+        name='jarvis_ef',
+        description='JARVIS-DFT (OptB88vdW) formation energy per atom (composition, eV/atom), 90/10 parts',
+        licence='Northwestern University permissive notice (COPYRIGHT in the CrossPropertyTL repository); data from JARVIS-DFT (NIST)',
+        citation='Choudhary et al., npj Comput. Mater. 6, 173 (2020); as prepared by Gupta et al., Nat. Commun. 12, 6595 (2021)',
+        bibkey='choudhary2020',
+        files=(
+            RemoteFile(
+                'jarvis_ef_train.csv',
+                url='https://raw.githubusercontent.com/NU-CUCIS/CrossPropertyTL/7258427fb5fe3cd8d34ece0fdfbd33f690d494a6/data/deltae/deltae_training_set.csv',
+                sha256='d0fb3731aab4db0c4467cd2bc3e857400c96442c3db51920ebd2c4df66fb0823',
+                size=603363,
+            ),
+            RemoteFile(
+                'jarvis_ef_test.csv',
+                url='https://raw.githubusercontent.com/NU-CUCIS/CrossPropertyTL/7258427fb5fe3cd8d34ece0fdfbd33f690d494a6/data/deltae/deltae_test_set.csv',
+                sha256='1949068253e3cecb5347b272036b946df49a5f1198f7a690c0429546a8481411',
+                size=64301,
+            ),
+        ),
+    ),
+    Dataset(
+        name='jarvis_gap',
+        description='JARVIS-DFT (OptB88vdW) band gaps (composition, eV), 90/10 parts',
+        licence='Northwestern University permissive notice (COPYRIGHT in the CrossPropertyTL repository); data from JARVIS-DFT (NIST)',
+        citation='Choudhary et al., npj Comput. Mater. 6, 173 (2020); as prepared by Gupta et al., Nat. Commun. 12, 6595 (2021)',
+        bibkey='choudhary2020',
+        files=(
+            RemoteFile(
+                'jarvis_gap_train.csv',
+                url='https://raw.githubusercontent.com/NU-CUCIS/CrossPropertyTL/7258427fb5fe3cd8d34ece0fdfbd33f690d494a6/data/optb88vdw_bandgap/optb88vdw_bandgap_training_set.csv',
+                sha256='a8833e050e620fd2b168e30a7ca1f0779e3892fe1833dfdb99bcde240b6676d8',
+                size=458137,
+            ),
+            RemoteFile(
+                'jarvis_gap_test.csv',
+                url='https://raw.githubusercontent.com/NU-CUCIS/CrossPropertyTL/7258427fb5fe3cd8d34ece0fdfbd33f690d494a6/data/optb88vdw_bandgap/optb88vdw_bandgap_test_set.csv',
+                sha256='6a66c75b1cf28b66a2a5b1f884dd6cce8ff26cb5bbf8e69cbdff6434e73f49ae',
+                size=48519,
+            ),
+        ),
+    ),
+    Dataset(
+        name='oqmd_gap',
+        description='OQMD band gaps (formula, eV), ElemNet set, CrabNet train/val/test',
+        licence='MIT (CrabNet repository)',
+        citation='Jha et al., Sci. Rep. 8, 17593 (2018); via CrabNet (Wang et al., npj Comput. Mater. 7, 77 (2021))',
+        bibkey='jha2018',
+        files=(
+            RemoteFile(
+                'oqmd_gap_train.csv',
+                url='https://raw.githubusercontent.com/anthony-wang/CrabNet/457b4d4835737ecbe4dd33e53174bd818bd82143/data/benchmark_data/OQMD_Bandgap/train.csv',
+                sha256='8611a9f1f76ad06d846890d2234e6b37909abd941c156cdc339447bbcce3ada7',
+                size=3410027,
+            ),
+            RemoteFile(
+                'oqmd_gap_val.csv',
+                url='https://raw.githubusercontent.com/anthony-wang/CrabNet/457b4d4835737ecbe4dd33e53174bd818bd82143/data/benchmark_data/OQMD_Bandgap/val.csv',
+                sha256='7838750eb3b5b09ec296b0fbf194271f6588b4bcd4653e392aba6df04c645002',
+                size=730170,
+            ),
+            RemoteFile(
+                'oqmd_gap_test.csv',
+                url='https://raw.githubusercontent.com/anthony-wang/CrabNet/457b4d4835737ecbe4dd33e53174bd818bd82143/data/benchmark_data/OQMD_Bandgap/test.csv',
+                sha256='59206d9cf13387a6cbf5a155f5b350043aee2f190663bb9baf97a6ee85e63d55',
+                size=731250,
+            ),
+        ),
+    ),
     # Full-profile data: too large for the mirror, fetched from the canonical URL on a machine
     # with internet access. Its checksum is not published, so it is pinned on first download.
     Dataset(

@@ -27,6 +27,7 @@ __all__ = [
     "DatabaseGraphs",
     "cross_database_experiment",
     "error_matrices",
+    "learning_curve",
     "load_databases",
     "prepare_graphs",
     "subsample",
@@ -38,7 +39,6 @@ SPLITS = ("train", "validation", "test")
 #: Loader of each database the profiles can name (see ``howbig.profiles``, "transferability").
 LOADERS: dict[str, str] = {
     "mp20_sample": "load_mp20_sample",   # quick: 847 MP structures (VASP-PBE)
-    "cmr_perovskites": "load_cmr_perovskites",  # quick: 7,572 CMR perovskites (GPAW)
     "mp2018": "load_mp2018",   # full: MP-crystals-2018.6.1, 69,239 entries
     "aflow": "load_aflow",     # full: AFLOW PAW_PBE entries via AFLUX
 }
@@ -286,3 +286,29 @@ def cross_database_experiment(
     sizes = pd.DataFrame({n: data[n].sizes() for n in names}).T
     sizes.index.name = "database"
     return CrossDatabaseResult(predictions, mae, rmse, bias, results, sizes)
+
+
+def learning_curve(
+    data: DatabaseGraphs,
+    model: hk.Transformed,
+    config: TrainConfig,
+    fractions: tuple[float, ...] = (0.25, 0.5, 1.0),
+) -> tuple[pd.DataFrame, dict[int, TrainResult]]:
+    """In-database test MAE of ``model`` trained on growing random parts of the training split.
+
+    Returns a table (``n_train``, ``mae`` and ``rmse`` in the targets' units, ``steps``,
+    ``best_step``, ``stopped_early``) and the :class:`TrainResult` per training size.
+    """
+    rng = np.random.default_rng(config.seed)
+    train_set, test = data.graphs["train"], data.graphs["test"]
+    order = rng.permutation(len(train_set))
+    rows, results = [], {}
+    for fraction in fractions:
+        n = max(round(fraction * len(train_set)), config.batch_size)
+        result = train(model, train_set.subset(np.sort(order[:n])), data.graphs["validation"],
+                       config)
+        m = metrics(test.targets, predict(model, result, test, batch_size=config.batch_size))
+        rows.append({"n_train": n, "mae": m["mae"], "rmse": m["rmse"], "steps": result.steps,
+                     "best_step": result.best_step, "stopped_early": result.stopped_early})
+        results[n] = result
+    return pd.DataFrame(rows), results

@@ -16,10 +16,20 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from howbig.chapters.transferability.statistics import OffsetResult, key_counts, most_duplicated
+from howbig.chapters.transferability.statistics import (
+    GROUPS,
+    OffsetResult,
+    key_counts,
+    most_duplicated,
+)
 from howbig.style import COLORS, use_style
 
-__all__ = ["energy_distributions_figure", "entries_per_key_figure", "shared_key_parity"]
+__all__ = [
+    "difference_histograms",
+    "energy_distributions_figure",
+    "entries_per_key_figure",
+    "shared_key_parity",
+]
 
 _PALETTE = (COLORS["blue"], COLORS["orange"], COLORS["green"], COLORS["purple"], COLORS["red"])
 
@@ -48,6 +58,7 @@ def energy_distributions_figure(
     bins: int = 60,
     xlim: tuple[float, float] | None = None,
     quantity: str = "Formation energy (eV/atom)",
+    key_name: str = "composition-spacegroup key",
 ) -> Figure:
     """Fig. 2 analogue: distributions of each database (top) and of the shared keys (bottom).
 
@@ -66,6 +77,8 @@ def energy_distributions_figure(
         x range (default: 0.5 to 99.5 percentile of all values, so outliers do not squash it).
     quantity
         x-axis label (with unit).
+    key_name
+        What a key is (for the empty-panel message).
 
     Notes
     -----
@@ -96,7 +109,7 @@ def energy_distributions_figure(
 
     shared = dist[dist["shared"]]
     if shared.empty:
-        bottom.text(0.5, 0.5, "no composition-spacegroup key is shared\nby these databases",
+        bottom.text(0.5, 0.5, f"no {key_name} is shared\nby these databases",
                     ha="center", va="center", transform=bottom.transAxes, fontsize=12,
                     color=COLORS["grey"])
         bottom.set_yticks([])
@@ -203,3 +216,37 @@ def entries_per_key_figure(
     right.set_title(f"Most repeated keys of {first} (entries elsewhere in brackets)", fontsize=10)
     return fig
 
+
+
+def difference_histograms(
+    pairs: dict[str, pd.DataFrame], *, unit: str = "eV/atom", bins: int = 80,
+    xlim: tuple[float, float] = (-0.8, 0.6),
+) -> Figure:
+    """Per-key differences A - B split by chemistry group, one panel per pair of tables.
+
+    ``pairs`` maps a panel title (e.g. ``"MP - JARVIS"``) to the output of
+    :func:`~howbig.chapters.transferability.statistics.key_differences`. Each group's mean is
+    marked by a vertical line; counts are per group (not densities), so the panel shows where
+    the shared formulas are.
+    """
+    use_style()
+    fig, axes = plt.subplots(len(pairs), 1, figsize=(7.0, 2.9 * len(pairs)), squeeze=False,
+                             constrained_layout=True)
+    edges = np.linspace(*xlim, bins + 1)
+    for ax, (title, diffs) in zip(axes[:, 0], pairs.items(), strict=True):
+        for i, group in enumerate(GROUPS):
+            d = diffs.loc[diffs["group"] == group, "difference"].to_numpy(float)
+            if not d.size:
+                continue
+            color = _PALETTE[i % len(_PALETTE)]
+            ax.hist(np.clip(d, *xlim), bins=edges, histtype="step", lw=1.6, color=color,
+                    label=f"{group}: {d.size:,} keys, mean {d.mean():+.3f}")
+            ax.axvline(d.mean(), color=color, ls="--", lw=1.2)
+        ax.axvline(0.0, color=COLORS["black"], lw=0.8)
+        ax.set_yscale("log")
+        ax.set_ylabel("shared keys")
+        ax.set_title(f"{title} per reduced formula ({unit})")
+        _headroom(ax, 30.0)
+        ax.legend(loc="upper left", fontsize=9.5)
+    axes[-1, 0].set_xlabel(f"difference ({unit}; values beyond the axis piled at its ends)")
+    return fig

@@ -16,11 +16,19 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
+from ase.formula import Formula
+
+from howbig.methods.bootstrap import BootstrapResult, bootstrap
 
 __all__ = [
+    "GGA_U_METALS",
+    "GROUPS",
     "OffsetResult",
+    "chemistry_groups",
+    "difference_summary",
     "energy_distributions",
     "key_counts",
+    "key_differences",
     "most_duplicated",
     "overview_table",
     "pairwise_overlap",
@@ -216,11 +224,8 @@ def shared_key_offset(
     nan = float("nan")
     if diff.size == 0:
         return OffsetResult(names[0], names[1], 0, nan, nan, nan, nan, confidence, n_boot, per_key)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, diff.size, size=(n_boot, diff.size))
-    boot = diff[idx].mean(axis=1)
-    alpha = (1.0 - confidence) / 2.0
-    low, high = np.quantile(boot, [alpha, 1.0 - alpha])
+    boot = bootstrap(np.mean, diff, n_boot=n_boot, confidence=confidence, seed=seed)
+    low, high = boot.low, boot.high
     return OffsetResult(
         names[0],
         names[1],
@@ -233,3 +238,67 @@ def shared_key_offset(
         n_boot,
         per_key,
     )
+
+
+#: Metals that the Materials Project treats with GGA+U (and fitted corrections) in oxides and
+#: fluorides (Jain et al., Phys. Rev. B 84, 045115 (2011)).
+GGA_U_METALS = frozenset({"Co", "Cr", "Fe", "Mn", "Mo", "Ni", "V", "W"})
+GROUPS = ("GGA+U metal with O/F", "other O/F/S/N compound", "no O/F/S/N")
+
+
+def chemistry_groups(formulas: pd.Series | list[str]) -> np.ndarray:
+    """Chemistry group of each formula (one of :data:`GROUPS`).
+
+    ``GGA+U metal with O/F``: a metal of :data:`GGA_U_METALS` together with O or F (where MP
+    applies +U and fitted corrections); ``other O/F/S/N compound``: any other formula with O, F,
+    S or N (MP's fitted anion corrections); ``no O/F/S/N``: the rest.
+    """
+    values = pd.Series(list(formulas), dtype=str)
+    labels = {}
+    for formula in values.unique():  # once per distinct formula
+        elements = set(Formula(formula).count())
+        if elements & GGA_U_METALS and elements & {"O", "F"}:
+            labels[formula] = GROUPS[0]
+        elif elements & {"O", "F", "S", "N"}:
+            labels[formula] = GROUPS[1]
+        else:
+            labels[formula] = GROUPS[2]
+    return values.map(labels).to_numpy()
+
+
+def key_differences(table_a: pd.DataFrame, table_b: pd.DataFrame, *, target: str = "target"
+                    ) -> pd.DataFrame:
+    """Per shared key: the two values, their difference A - B and the chemistry group.
+
+    Both tables hold one row per key (see
+    :func:`howbig.chapters.transferability.compositions.aggregate_by_key`).
+    """
+    a, b = table_a.set_index("key")[target], table_b.set_index("key")[target]
+    common = a.index.intersection(b.index)
+    out = pd.DataFrame({"key": common, "a": a.loc[common].to_numpy(),
+                        "b": b.loc[common].to_numpy()})
+    out["difference"] = out["a"] - out["b"]
+    out["group"] = chemistry_groups(out["key"])
+    return out
+
+
+def difference_summary(diffs: pd.DataFrame, *, n_boot: int = 400, seed: int = 0
+                       ) -> tuple[pd.DataFrame, dict[str, dict[str, BootstrapResult]]]:
+    """Mean, median and mean |difference| per chemistry group and overall, 95 % bootstrap CIs.
+
+    Returns a display table (one row per group, ``all`` last) and the
+    :class:`~howbig.methods.bootstrap.BootstrapResult` objects behind it.
+    """
+    stats = {"mean": np.mean, "median": np.median,
+             "mean |difference|": lambda d: np.mean(np.abs(d))}
+    parts = [(g, diffs.loc[diffs["group"] == g, "difference"].to_numpy()) for g in GROUPS]
+    parts.append(("all", diffs["difference"].to_numpy()))
+    rows, boots = [], {}
+    for name, values in parts:
+        boots[name] = {s: bootstrap(f, values, n_boot=n_boot, seed=seed) for s, f in stats.items()}
+        row = {"group": name, "shared keys": len(values)}
+        for s, b in boots[name].items():
+            row[s] = b.estimate
+            row[f"{s} 95% CI"] = f"[{b.low:+.3f}, {b.high:+.3f}]"
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("group"), boots
