@@ -126,3 +126,26 @@ def test_ratio_per_seed_pairs_seeds():
     ratios = ratio_per_seed(_planted_result().predictions, "A", "B")
     assert ratios[0] == pytest.approx(3.0)
     assert len(ratios) == 2
+
+
+def test_forest_baseline_learns_a_planted_composition_rule(shared_mirror):
+    """The Magpie random forest runs on the committed element table and beats the mean."""
+    from howbig.chapters.transferability.compositions import forest_baseline
+
+    rng = np.random.default_rng(0)
+    metals, anions = ["Fe", "Co", "Ni", "Cu", "Zn", "Mn"], ["O", "S", "Se", "F", "Cl"]
+    rows = []
+    for m in metals:
+        for a in anions:
+            for i, j in [(1, 1), (1, 2), (2, 1), (2, 3), (3, 4)]:
+                key = f"{m}{i}{a}{j}"
+                rows.append({"key": key, "group": "rest",
+                             "target": j / (i + j) + 0.5 * (a == "O") + rng.normal(0, 0.01)})
+    table = pd.DataFrame(rows).sample(frac=1.0, random_state=0).reset_index(drop=True)
+    sets = {"A": {"train": table.iloc[:120], "test": table.iloc[120:]}}
+    frame = forest_baseline(sets, n_estimators=30).predictions
+    test = table.iloc[120:]
+    assert len(frame) == len(test)
+    baseline = np.abs(test["target"] - table.iloc[:120]["target"].mean()).mean()
+    mae = np.abs(frame["target"] - frame["prediction"]).mean()
+    assert mae < 0.5 * baseline

@@ -249,6 +249,10 @@ SMOKE_OVERRIDES: dict[str, dict[str, Any]] = {
     "transferability": {
         "latent_size": 8, "batch_size": 2, "max_steps": 20, "eval_every": 5, "patience": 10,
         "decay_steps": 10, "learning_rate": 1e-3, "graph_jobs": 1,
+        # composition models: a few hundred steps on a few thousand formulas, two seeds
+        "comp_max_steps": 60, "comp_eval_every": 20, "comp_patience": 40, "comp_decay_steps": 40,
+        "max_train": 2000, "max_validation": 500, "seeds": (0, 1), "gap_seeds": (0,),
+        "forest_trees": 20, "n_boot": 100, "curve_train": (500, 1000),
     },
     "similarity": {},
     "cluster_expansion": {"max_features": 30, "n_splits": 3},
@@ -295,14 +299,16 @@ STAND_IN_DATASETS: dict[str, tuple[str, ...]] = {
 #: What each profile's chapters run on, for pages and checks: chapter -> description.
 DATA_NAMES: dict[str, dict[str, str]] = {
     "quick": {
-        "transferability": "MP-20 sample (VASP-PBE) vs CMR cubic perovskites (GPAW)",
+        "transferability": ("MP vs JARVIS formation energies and MP vs AFLOW band gaps "
+                            "(composition tables); MP-20 sample structures"),
         "similarity": "h-BN DOS computed with PySCF (this project)",
         "cluster_expansion": "GeSn2N4 spinel configurations (public stand-in)",
         "complexity": "PySCF basis-set errors; AFLOW band gaps (CrabNet benchmark)",
         "infrastructure": "the paper's inputs; NAS on the MP-20 sample",
     },
     "full": {
-        "transferability": "MP-crystals-2018.6.1 vs AFLOW (AFLUX API)",
+        "transferability": ("MP vs JARVIS formation energies and MP vs AFLOW band gaps "
+                            "(composition tables); MP-crystals-2018.6.1 vs AFLOW (AFLUX API)"),
         "similarity": "h-BN DOS (PySCF) and NOMAD FHI-aims h-BN entries",
         "cluster_expansion": "GeSn2N4 spinel configurations (public stand-in)",
         "complexity": "PySCF basis-set errors; AFLOW band gaps (CrabNet benchmark)",
@@ -313,9 +319,10 @@ DATA_NAMES["smoke"] = {
     chapter: f"fixtures in the format of: {name}" for chapter, name in DATA_NAMES["full"].items()
 }
 
-#: Expected wall time of each chapter in minutes (chapter -> profile -> minutes): quick on a
-#: 2-core laptop, full on one GPU (Colab T4 class), smoke on a CI core. Shown in the first
-#: cell of the Colab notebooks and by the chapters before they start. Update from status.json.
+#: Expected wall time of each chapter in minutes (chapter -> profile -> minutes): quick and
+#: smoke as measured by CI builds on 2 CPU cores (``_build/status.json``; round up), full an
+#: estimate for one GPU that no build has measured yet. Shown in the first cell of the Colab
+#: notebooks and by each chapter before it starts (:func:`expected_run_time`).
 EXPECTED_MINUTES: dict[str, dict[str, float]] = {
     "transferability": {"quick": 5, "full": 600, "smoke": 1},
     "similarity": {"quick": 2, "full": 15, "smoke": 1},
@@ -323,3 +330,29 @@ EXPECTED_MINUTES: dict[str, dict[str, float]] = {
     "complexity": {"quick": 6, "full": 90, "smoke": 1},
     "infrastructure": {"quick": 4, "full": 240, "smoke": 1},
 }
+
+#: How each profile's run time above was obtained, for the sentence a chapter prints.
+RUN_TIME_BASIS = {
+    "quick": "2 CPU cores, measured",
+    "full": "one GPU, an estimate not yet measured",
+    "smoke": "2 CPU cores, measured",
+}
+
+
+def expected_run_time(chapter: str) -> str:
+    """One sentence with the expected run time of ``chapter`` in every profile.
+
+    Examples
+    --------
+    >>> expected_run_time("similarity").startswith("Expected run time of this chapter: about")
+    True
+    """
+    minutes = EXPECTED_MINUTES[chapter]
+
+    def span(value: float) -> str:
+        return f"{value:g} min" if value < 120 else f"{value / 60:g} h"
+
+    parts = [f"about {span(minutes[p])} in the {p} profile ({RUN_TIME_BASIS[p]})"
+             for p in ("quick", "full", "smoke") if p in minutes]
+    return "Expected run time of this chapter: " + "; ".join(parts) + "."
+

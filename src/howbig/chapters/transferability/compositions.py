@@ -278,16 +278,18 @@ def forest_baseline(
     """
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
+    from howbig.data.sources.band_gaps import load_magpie_elements
     from howbig.methods.features import magpie_features
 
+    elements = load_magpie_elements()
     tests = {n: s["test"] for n, s in sets.items() if "test" in s}
-    features = {n: magpie_features(list(t["key"])).to_numpy() for n, t in tests.items()}
+    features = {n: magpie_features(list(t["key"]), elements).to_numpy() for n, t in tests.items()}
     outputs = []
     for name, part in sets.items():
         kind = RandomForestClassifier if classify else RandomForestRegressor
         forest = kind(n_estimators=n_estimators, max_features=0.33, min_samples_leaf=2,
                       n_jobs=jobs, random_state=seed)
-        forest.fit(magpie_features(list(part["train"]["key"])).to_numpy(),
+        forest.fit(magpie_features(list(part["train"]["key"]), elements).to_numpy(),
                    part["train"]["target"].to_numpy())
         frames = []
         for tested, rows in tests.items():
