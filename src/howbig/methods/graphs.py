@@ -394,6 +394,6 @@ class PaddedBatcher:
         """All graphs in dataset order (for prediction): ``epoch(shuffle=False)``."""
         return self.epoch(shuffle=False)
 
-    def n_batches(self, shuffle: bool = False) -> int:
+    def n_batches(self) -> int:
         """Number of batches in an (unshuffled) epoch."""
         return len(self._plan(np.arange(len(self.graphs))))
