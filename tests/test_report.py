@@ -135,3 +135,19 @@ def test_paper_table_is_consistent():
     assert set(paper_table("6.1").index) >= {"n_files", "storage_tb", "n_calculations"}
     with pytest.raises(KeyError, match="close matches"):
         paper_value("n_file")
+
+
+def test_measured_by_chapter_counts_records_without_a_paper_number():
+    from howbig.book.reproducibility import measured_by_chapter
+    from howbig.report import Record
+
+    records = [
+        Record("similarity", "a", 0.5, kind="analogue", uncertainty=0.1, n=10),
+        Record("similarity", "b", 0.7, kind="analogue"),
+        Record("similarity", "c", 3, kind="input", paper="dos_energy_max"),
+        Record("transferability", "d", 2.0, kind="analogue", paper="cross_database_factor",
+               uncertainty=0.1, n=3),
+    ]
+    table = measured_by_chapter(records).set_index("chapter")
+    assert table.loc["similarity"].tolist() == [2, 1, 0]
+    assert table.loc["transferability"].tolist() == [1, 1, 1]

@@ -167,6 +167,22 @@ def summary_table(table_rows: list[Row]) -> pd.DataFrame:
                                           "without uncertainty"])
 
 
+def measured_by_chapter(records: list[Record]) -> pd.DataFrame:
+    """Per chapter: measured records (same data, analogue, fixture), how many carry an
+    uncertainty, and how many of them name a paper number (the rest the paper states in words).
+    """
+    measured = [r for r in records if r.kind in ("same data", "analogue", "fixture")]
+    chapters = list(dict.fromkeys(r.chapter for r in measured))
+    return pd.DataFrame(
+        [{"chapter": c,
+          "measured": sum(r.chapter == c for r in measured),
+          "with uncertainty": sum(r.chapter == c and r.uncertainty is not None for r in measured),
+          "beside a paper number": sum(r.chapter == c and r.paper is not None for r in measured)}
+         for c in chapters],
+        columns=["chapter", "measured", "with uncertainty", "beside a paper number"],
+    )
+
+
 def unclassified_by_chapter(table_rows: list[Row]) -> dict[str, int]:
     """Chapter -> number of rows that still have no kind."""
     counts: dict[str, int] = {}
