@@ -70,7 +70,7 @@ def _parity(ax: Axes, y: np.ndarray, models: Sequence[tuple[FeatureSpacePath, in
     ax.set_xlabel("DFT-GGA band gap (eV)")
     ax.set_ylabel("CE band gap (eV)")
     ax.set_aspect("equal", adjustable="datalim")
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=9, loc="upper left")
 
 
 def fig5(
@@ -104,7 +104,7 @@ def fig5(
         _log_axis(axes[row, 0])
         axes[row, 0].set_title(f"{_POOL_TITLE[pool]} (p = {members[0].p}):\nfit error",
                                fontsize=10)
-        axes[row, 0].legend(fontsize=8, loc="lower left")
+        axes[row, 0].legend(fontsize=9, loc="lower left")
         chosen = (parity or {}).get(pool) or [((pool, 1), None), ((pool, max(
             k[1] for k in spaces if k[0] == pool)), None)]
         _parity(axes[row, 1], y, [(spaces[key], size) for key, size in chosen])

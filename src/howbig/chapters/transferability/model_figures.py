@@ -85,7 +85,7 @@ def parity_grid(
             mae = result.mae.loc[trained, tested]
             bias = result.bias.loc[trained, tested]
             ax.text(0.04, 0.96, f"MAE {mae:.0f} meV/atom\nbias {bias:+.0f} meV/atom",
-                    transform=ax.transAxes, va="top", fontsize=8.5,
+                    transform=ax.transAxes, va="top", fontsize=9,
                     bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})
             if trained == tested:
                 for spine in ax.spines.values():
