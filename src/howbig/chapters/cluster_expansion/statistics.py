@@ -47,6 +47,7 @@ class Stat:
     spread: str = ""
     reason: str = ""
     data: str = ""
+    finding: str = ""
 
     def record_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of :func:`howbig.report.record` (everything but key and value).
@@ -55,8 +56,9 @@ class Stat:
         """
         out = asdict(self)
         del out["key"], out["value"]
-        if not out["data"]:
-            del out["data"]
+        for optional in ("data", "finding"):
+            if not out[optional]:
+                del out[optional]
         return out
 
 
@@ -118,7 +120,9 @@ def fit_statistics(
         values = [stat(p) for p in others[space]]
         out.append(Stat(key, stat(spaces[space].path), unit, "analogue", paper,
                         float(np.std(values, ddof=1)), len(values),
-                        "std over other random paper-sized subsets", why))
+                        "std over other random paper-sized subsets", why,
+                        finding="another material and data set: sizes and errors are not "
+                                "comparable; the chapter compares the shapes of the paths"))
     both = np.isfinite(d2_s.fit_rmse) & np.isfinite(d3_s.fit_rmse)
     best_std_l = _fit_at(std_l, std_l.n_steps)
     out += [
