@@ -67,3 +67,21 @@ def test_curve_and_sweep_facts_choose_words_from_numbers():
     s = sweep_facts(sweep, sisso)
     assert s.matched_rf_wins == 1 and s.sisso_place == "comes last"
     assert s.nn_sweep_gain == pytest.approx(250) and s.sisso_gap_rung == 1
+
+
+def test_gap_ranking_agrees_is_none_within_the_interval_and_follows_the_paper_outside():
+    from types import SimpleNamespace
+
+    from howbig.chapters.complexity.facts import gap_ranking_agrees
+    from howbig.paper import paper_value
+
+    paper_rf_better = paper_value("rf_aflow_gap_mae") < paper_value("nn_aflow_gap_mae")
+    unresolved = SimpleNamespace(difference_resolved=False,
+                                 nn_minus_rf=SimpleNamespace(estimate=0.1))
+    assert gap_ranking_agrees(unresolved) is None
+    rf_better = SimpleNamespace(difference_resolved=True,
+                                nn_minus_rf=SimpleNamespace(estimate=0.05))
+    nn_better = SimpleNamespace(difference_resolved=True,
+                                nn_minus_rf=SimpleNamespace(estimate=-0.05))
+    assert gap_ranking_agrees(rf_better) is paper_rf_better
+    assert gap_ranking_agrees(nn_better) is (not paper_rf_better)

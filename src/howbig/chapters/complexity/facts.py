@@ -17,8 +17,8 @@ from howbig.methods.complexity import Eq4, weighted_complexity
 from howbig.paper import paper_value
 
 __all__ = ["CurveFacts", "Eq4Facts", "Experiment1Facts", "GapFacts", "SweepFacts",
-           "curve_facts", "eq4_facts", "experiment1_facts", "gap_facts", "gap_verdict",
-           "sweep_facts"]
+           "curve_facts", "eq4_facts", "experiment1_facts", "gap_facts", "gap_ranking_agrees",
+           "gap_verdict", "sweep_facts"]
 
 
 @dataclass(frozen=True)
@@ -102,10 +102,17 @@ class GapFacts:
     nn_params2: int
 
 
+def gap_ranking_agrees(comparison: GapComparison) -> bool | None:
+    """Whether RF vs NN ranks as in the paper; ``None`` when the paired interval includes 0."""
+    if not comparison.difference_resolved:
+        return None
+    paper_rf_better = paper_value("rf_aflow_gap_mae") < paper_value("nn_aflow_gap_mae")
+    return bool((comparison.nn_minus_rf.estimate > 0) == paper_rf_better)
+
+
 def gap_facts(magpie: GapComparison, aims: GapComparison, icsd: GapComparison) -> GapFacts:
     """Facts of the three :func:`gap_comparison` runs (benchmark Magpie, FHI-aims; ICSD)."""
-    paper_rf_better = paper_value("rf_aflow_gap_mae") < paper_value("nn_aflow_gap_mae")
-    same = magpie.difference_resolved and (magpie.nn_minus_rf.estimate > 0) == paper_rf_better
+    same = gap_ranking_agrees(magpie) is True
     c = magpie.complexity.set_index("model")
     return GapFacts(
         rf_gap_hw=1e3 * magpie.rf_mae.half_width, nn_gap_hw=1e3 * magpie.nn_mae.half_width,
