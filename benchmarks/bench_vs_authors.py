@@ -62,11 +62,17 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
 
     from howbig.data.sources import load_mp20_sample
+    from howbig.methods.allocator import keep_large_blocks_in_heap
     from howbig.methods.graphs import GraphSet, PaddedBatcher
     from howbig.methods.models.mpeu import mpeu
     from howbig.methods.neighbours import knn_edges
     from howbig.methods.training import TrainConfig, masked_loss, train
 
+    # importing howbig.methods.training set the allocator (before JAX started its threads); it
+    # is process-wide, so the authors' loop runs with it too
+    heap = keep_large_blocks_in_heap()
+    print(f"allocator: large blocks kept in the heap for both sides: {heap} (see "
+          "howbig.methods.allocator)")
     root = authors.locate(args.authors_dir, args.cache)
     mods = authors.import_modules(root)
     print(f"authors_code: {root} (commit {authors.COMMIT[:7]})")
