@@ -11,6 +11,8 @@ On the quick profile's Materials Project sample (847 structures, k = 12 neighbou
   products of the forward pass, the weight gradients and the input gradients that are needed,
   for the batch's real nodes and edges), divided by the single-core matrix-multiply rate
   measured at exactly those shapes (goal: step within 1.6x of the bound);
+* the same step with glibc's default allocator (``HOWBIG_MALLOC_DEFAULTS=1``, in a subprocess):
+  what :mod:`howbig.methods.allocator` saves;
 * the XLA compilations of a fresh training run, each named (goal: <= 3 of the step, <= 5 in all).
 
 Usage::
@@ -35,6 +37,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--latent", type=int, default=64)
     parser.add_argument("--steps", type=int, default=300, help="steps of the compilation run")
     parser.add_argument("--step-repeats", type=int, default=30, help="gradient steps timed")
+    parser.add_argument("--step-only", action="store_true",
+                        help="time the gradient step only (used for the allocator comparison)")
     return parser.parse_args(argv)
 
 
@@ -81,6 +85,18 @@ def matmul_seconds(n_nodes: int, n_edges: int, c: int, repeats: int = 5) -> floa
             samples.append(time.process_time() - t0)
         total += count * float(np.median(samples))
     return total
+
+
+def _step_with_glibc_defaults(args: argparse.Namespace) -> float:
+    """CPU seconds of the step in a fresh process that leaves glibc's allocator as it is."""
+    import subprocess
+
+    cmd = [sys.executable, __file__, "--step-only", "--threads", str(args.threads),
+           "--latent", str(args.latent), "--step-repeats", str(args.step_repeats)]
+    out = subprocess.run(cmd, env={**os.environ, "HOWBIG_MALLOC_DEFAULTS": "1"}, check=True,
+                         capture_output=True, text=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("gradient_step_cpu_median:"))
+    return float(line.split()[1]) / 1e3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,6 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"matmul_rate_at_step_shapes: {flops / bound / 1e9:.1f} GFLOP/s (one core)")
     print(f"flop_bound: {1e3 * bound:.1f} ms/step")
     print(f"step_over_bound: {step_cpu / bound:.2f} x (goal <= 1.6)")
+    if args.step_only:
+        return 0
+    if os.environ.get("HOWBIG_MALLOC_DEFAULTS") != "1":
+        default = _step_with_glibc_defaults(args)
+        print(f"gradient_step_cpu_median_glibc_default_allocator: {1e3 * default:.1f} ms/step "
+              f"({default / step_cpu:.2f} x the step with large blocks kept in the heap)")
 
     # --- compilations of a fresh run ------------------------------------------------------------
     compiled: list[str] = []

@@ -310,7 +310,7 @@ def quick_dataset(target: str = "band_gap", *, database: Sequence[str] = ("MP-20
     """Graphs of one database (by default the MP-20 sample) for a NAS.
 
     The same loader, group split and graphs as Chapter 2
-    (:func:`howbig.chapters.transferability.experiment.prepare_graphs`).
+    (:func:`howbig.methods.database_graphs.prepare_graphs`).
 
     Parameters
     ----------
@@ -319,7 +319,7 @@ def quick_dataset(target: str = "band_gap", *, database: Sequence[str] = ("MP-20
         ``"formation_energy_per_atom"`` (eV/atom).
     database
         (display name, loader name), the loader a key of
-        :data:`howbig.chapters.transferability.experiment.LOADERS`.
+        :data:`howbig.data.databases.LOADERS`.
     max_structures
         Use a random subsample of this many structures (``None``: all).
     fractions
@@ -329,7 +329,8 @@ def quick_dataset(target: str = "band_gap", *, database: Sequence[str] = ("MP-20
         Seed of the subsample and of the split, neighbours per atom, progress bar and processes
         of the graph construction.
     """
-    from howbig.chapters.transferability.experiment import load_databases, prepare_graphs
+    from howbig.data.databases import load_databases
+    from howbig.methods.database_graphs import prepare_graphs
 
     if len(fractions) != 2 or sum(fractions) > 1 + 1e-9:
         raise ValueError(f"quick_dataset: fractions must be (train, validation), got {fractions}")

@@ -17,8 +17,9 @@ import haiku as hk
 import numpy as np
 import pandas as pd
 
-from howbig.data.splits import assign_splits
-from howbig.methods.graphs import GraphSet, build_graphs
+from howbig.data.databases import LOADERS, load_databases, subsample
+from howbig.methods.database_graphs import DatabaseGraphs, prepare_graphs
+from howbig.methods.graphs import GraphSet
 from howbig.methods.training import TrainConfig, TrainResult, metrics, predict, train
 
 __all__ = [
@@ -34,116 +35,11 @@ __all__ = [
     "train_config",
 ]
 
-SPLITS = ("train", "validation", "test")
-
-#: Loader of each database the profiles can name (see ``howbig.profiles``, "transferability").
-LOADERS: dict[str, str] = {
-    "mp20_sample": "load_mp20_sample",   # quick: 847 MP structures (VASP-PBE)
-    "mp2018": "load_mp2018",   # full: MP-crystals-2018.6.1, 69,239 entries
-    "aflow": "load_aflow",     # full: AFLOW PAW_PBE entries via AFLUX
-}
-
-
-def load_databases(
-    spec: Mapping[str, str],
-    *,
-    max_entries: Mapping[str, int] | None = None,
-    seed: int = 0,
-) -> dict[str, pd.DataFrame]:
-    """Load the databases of a profile as common tables.
-
-    Parameters
-    ----------
-    spec
-        Display name -> loader name (a key of :data:`LOADERS`), e.g.
-        ``{"MP": "mp20_sample", "CMR": "cmr_perovskites"}``.
-    max_entries
-        Display name -> maximum number of entries (random subsample, see :func:`subsample`).
-    seed
-        Seed of the subsampling.
-    """
-    from howbig.data import sources
-
-    max_entries = dict(max_entries or {})
-    tables = {}
-    for name, loader in spec.items():
-        if loader not in LOADERS:
-            raise ValueError(f"unknown database loader {loader!r}; known: {sorted(LOADERS)}")
-        table = getattr(sources, LOADERS[loader])()
-        tables[name] = subsample(table, max_entries.get(name), seed=seed)
-    return tables
-
-
 def train_config(settings: Mapping, *, progress: bool = True) -> TrainConfig:
     """The :class:`~howbig.methods.training.TrainConfig` described by a profile's settings."""
     fields = ("learning_rate", "decay_rate", "decay_steps", "batch_size", "max_steps",
               "eval_every", "patience", "seed")
     return TrainConfig(**{f: settings[f] for f in fields}, progress=progress)
-
-
-def subsample(table: pd.DataFrame, n: int | None, *, seed: int = 0) -> pd.DataFrame:
-    """At most ``n`` random rows of ``table`` (all rows, in order, when ``n`` is None)."""
-    if n is None or n >= len(table):
-        return table.reset_index(drop=True)
-    rows = np.sort(np.random.default_rng(seed).choice(len(table), size=n, replace=False))
-    return table.iloc[rows].reset_index(drop=True)
-
-
-@dataclass
-class DatabaseGraphs:
-    """One database cut into train/validation/test graphs, with the rows they came from."""
-
-    name: str
-    graphs: dict[str, GraphSet]
-    rows: dict[str, pd.DataFrame]
-
-    def sizes(self) -> dict[str, int]:
-        """Entries per split."""
-        return {s: len(self.graphs[s]) for s in SPLITS}
-
-
-def prepare_graphs(
-    tables: Mapping[str, pd.DataFrame],
-    *,
-    target: str = "formation_energy_per_atom",
-    k: int = 12,
-    split_seed: int = 0,
-    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
-    progress: bool = True,
-    n_jobs: int = 1,
-) -> dict[str, DatabaseGraphs]:
-    """k-NN graphs of every database, split by composition-spacegroup key.
-
-    Parameters
-    ----------
-    tables
-        Common tables (need ``atoms``, ``key`` and ``target``), by database name.
-    target
-        Column used as the label.
-    k
-        Neighbours per atom.
-    split_seed, fractions
-        Passed to :func:`howbig.data.splits.assign_splits`; the same seed gives every key the
-        same split in every database.
-    progress
-        Show tqdm bars.
-    n_jobs
-        Processes for the neighbour search (:func:`howbig.methods.graphs.build_graphs`; ``-1``:
-        all).
-    """
-    out = {}
-    for name, table in tables.items():
-        table = table[np.isfinite(table[target].to_numpy(float))].reset_index(drop=True)
-        split = assign_splits(table, fractions, split_seed)
-        graphs = build_graphs(list(table["atoms"]), table[target].to_numpy(float), k=k,
-                              progress=progress, n_jobs=n_jobs)
-        sets, rows = {}, {}
-        for s in SPLITS:
-            idx = np.flatnonzero(split.to_numpy() == s)
-            sets[s] = graphs.subset(idx)
-            rows[s] = table.iloc[idx].drop(columns=["atoms"]).reset_index(drop=True)
-        out[name] = DatabaseGraphs(name, sets, rows)
-    return out
 
 
 @dataclass

@@ -26,7 +26,18 @@ __all__ = [
     "empty_table",
     "parse_cif",
     "parse_cifs",
+    "service_url",
 ]
+
+
+def service_url(base_url: str | None, variable: str, default: str) -> str:
+    """``base_url``, else the environment variable ``variable``, else ``default``.
+
+    The web services (AFLUX, NOMAD) are reached at their public address unless an environment
+    variable points elsewhere: the smoke build serves fixtures in their real formats on
+    127.0.0.1 that way.
+    """
+    return base_url or os.environ.get(variable, default)
 
 COLUMNS: tuple[str, ...] = (
     "id",

@@ -17,7 +17,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,7 +31,13 @@ from howbig.data.errors import DataUnavailableError
 from howbig.data.fetch import cache_dir, fetch_file
 from howbig.data.keys import DEFAULT_SYMPREC, key_from_formula, reduced_formula
 from howbig.data.registry import file_entry
-from howbig.data.sources._common import COLUMNS, add_keys, cached_table, empty_table
+from howbig.data.sources._common import (
+    COLUMNS,
+    add_keys,
+    cached_table,
+    empty_table,
+    service_url,
+)
 
 __all__ = [
     "AFLUX_URL",
@@ -47,10 +52,6 @@ __all__ = [
 
 ICSD_FILES: tuple[str, ...] = ("aflow_icsd_nonmetal_gaps.csv", "aflow_icsd_gap_window.csv")
 AFLUX_URL = "https://aflow.org/API/aflux/v1.0/"
-
-def _aflux_url(base_url: str | None) -> str:
-    """``base_url``, else ``$HOWBIG_AFLUX_URL`` (smoke builds serve fixtures), else default."""
-    return base_url or os.environ.get("HOWBIG_AFLUX_URL", AFLUX_URL)
 
 DEFAULT_MATCHBOOK = (
     "enthalpy_formation_atom(*),Egap(*),dft_type(*),"
@@ -194,7 +195,7 @@ def fetch_aflux(
     list of dict
         The raw AFLUX entries of all pages, in page order.
     """
-    base_url = _aflux_url(base_url)
+    base_url = service_url(base_url, "HOWBIG_AFLUX_URL", AFLUX_URL)
     folder = _cache_folder(base_url, matchbook, page_size, Path(cache) if cache else None)
     folder.mkdir(parents=True, exist_ok=True)
     done_marker = folder / "COMPLETE"
@@ -349,7 +350,7 @@ def load_aflow(
     filters). The parsed table is cached too, keyed by the downloaded pages' content.
     ``n_jobs`` processes run the symmetry search (``-1``: all cores).
     """
-    base_url = _aflux_url(base_url)
+    base_url = service_url(base_url, "HOWBIG_AFLUX_URL", AFLUX_URL)
     entries = fetch_aflux(
         base_url,
         matchbook=matchbook,

@@ -19,7 +19,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -28,6 +27,7 @@ import pandas as pd
 
 from howbig.data.errors import DataUnavailableError
 from howbig.data.fetch import cache_dir
+from howbig.data.sources._common import service_url
 
 __all__ = [
     "API_URL",
@@ -41,10 +41,6 @@ __all__ = [
 ]
 
 API_URL = "https://nomad-lab.eu/prod/v1/api/v1"
-
-def _nomad_url(base_url: str | None) -> str:
-    """``base_url``, else ``$HOWBIG_NOMAD_URL`` (smoke builds serve fixtures), else default."""
-    return base_url or os.environ.get("HOWBIG_NOMAD_URL", API_URL)
 
 HBN_DATASET_DOI = "10.17172/NOMAD/2020.07.27-1"
 JOULE_PER_EV = 1.602176634e-19
@@ -96,7 +92,7 @@ def iter_archive_pages(
     Paging follows the API: each response's ``pagination.next_page_after_value`` is sent back as
     ``page_after_value`` until it is absent (or ``max_entries`` entries were received).
     """
-    base_url = _nomad_url(base_url)
+    base_url = service_url(base_url, "HOWBIG_NOMAD_URL", API_URL)
     url = base_url.rstrip("/") + "/entries/archive/query"
     after: str | None = None
     received = 0
@@ -139,7 +135,7 @@ def query_archive(
     progress
         Show a progress bar over pages.
     """
-    base_url = _nomad_url(base_url)
+    base_url = service_url(base_url, "HOWBIG_NOMAD_URL", API_URL)
     key = json.dumps([base_url, query, required, max_entries], sort_keys=True)
     path = cache_dir() / "nomad" / f"{hashlib.sha256(key.encode()).hexdigest()[:20]}.json.gz"
     if use_cache and path.is_file():
@@ -246,7 +242,7 @@ def load_nomad_dos(
     energies, dos (``n_entries x n_energies``), metadata (one row per entry). Entries without a
     DOS are skipped and counted in ``meta.attrs["skipped"]``.
     """
-    base_url = _nomad_url(base_url)
+    base_url = service_url(base_url, "HOWBIG_NOMAD_URL", API_URL)
     if energy_grid is None:
         energy_grid = np.linspace(-12.0, 12.0, 1201)
     entries = query_archive(HBN_QUERY, HBN_REQUIRED, base_url=base_url, page_size=page_size,
