@@ -33,7 +33,7 @@ import ctypes.util
 import os
 import platform
 
-__all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "keep_large_blocks_in_heap"]
+__all__ = ["MMAP_THRESHOLD", "TOP_PAD", "TRIM_THRESHOLD", "keep_large_blocks_in_heap"]
 
 #: blocks up to this size come from the heap (covers an MPEU step at latent 256, ~160 MB)
 MMAP_THRESHOLD = 256 * 2**20
