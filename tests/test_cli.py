@@ -8,13 +8,13 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from howbig.cli import main
+from tests.conftest import ROOT
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = ROOT / "src"
 
 
 def test_data_list_shows_every_dataset(capsys, isolated_cache):

@@ -18,7 +18,8 @@ from pathlib import Path
 import jupytext
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import ROOT
+
 PACKAGE = ROOT / "src" / "howbig"
 CHAPTERS = sorted(ROOT.glob("notebooks/[0-9][0-9]_*.md"))
 HIDDEN_TAGS = {"remove-cell", "remove-input"}

@@ -279,7 +279,7 @@ def _derive_smoke() -> dict[str, dict[str, Any]]:
     smoke = copy.deepcopy(PROFILES["full"])
     for chapter, overrides in SMOKE_OVERRIDES.items():
         if chapter in smoke:
-            # keys the full block lacks are skipped here (tests/test_book.py names them)
+            # keys the full block lacks are skipped here (tests/book/test_book.py names them)
             smoke[chapter].update(
                 {k: copy.deepcopy(v) for k, v in overrides.items() if k in smoke[chapter]}
             )

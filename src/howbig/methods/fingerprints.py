@@ -12,7 +12,7 @@ the number of pixels set in both images divided by the number set in either.
 
 This module is an independent, vectorised implementation (numpy only). It reproduces the reference
 implementation (``nomad_dos_fingerprints``, bundled with ``madas``) bit for bit on real NOMAD
-spectra; see ``tests/test_fingerprints.py``. All-pairs similarity matrices use bit-packed
+spectra; see ``tests/methods/test_fingerprints.py``. All-pairs similarity matrices use bit-packed
 popcounts (or an integer-exact matrix product), never a Python double loop; they live in
 :mod:`howbig.methods.similarity_matrix`.
 """

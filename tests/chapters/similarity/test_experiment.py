@@ -20,7 +20,7 @@ from howbig.chapters.similarity.experiment import (
 )
 from howbig.dft import hbn
 from howbig.methods import fingerprints as F
-from tests.test_nomad import local_api  # noqa: F401  (the loopback NOMAD API fixture)
+from tests.data.test_nomad import local_api  # noqa: F401  (the loopback NOMAD API fixture)
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,7 @@ import pytest
 from howbig import data
 from howbig.data import registry
 from howbig.data.errors import ChecksumMismatchError, CorruptArchiveError, DataUnavailableError
-
-from .conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA
 
 
 # --------------------------------------------------------------------------- helpers

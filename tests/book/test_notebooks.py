@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import jupytext
 import pytest
@@ -11,8 +10,8 @@ import yaml
 
 from howbig.book.pipeline import LAST, is_notebook_source, source_order
 from howbig.profiles import PROFILES
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SOURCES = sorted(p for p in [*ROOT.glob("notebooks/*.md"), *ROOT.glob("book/*.md")]
                  if is_notebook_source(p))
 CHAPTERS = sorted(ROOT.glob("notebooks/[0-9][0-9]_*.md"))

@@ -25,8 +25,7 @@ from howbig.data.errors import ChecksumMismatchError
 from howbig.data.keys import reduced_formula
 from howbig.data.registry import dataset
 from howbig.data.sources import COMPOSITION_TABLES, load_composition_table
-
-from .conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA
 
 
 @pytest.mark.parametrize("name", sorted(COMPOSITION_TABLES))

@@ -16,6 +16,7 @@ import yaml
 from howbig.book import colab, execute, smoke
 from howbig.book import pipeline as book
 from howbig.book.pipeline import colab_notebooks, execute_notebook, is_notebook_source
+from tests.conftest import FIXTURES, ROOT
 
 HEADER = """---
 jupytext:
@@ -90,7 +91,7 @@ def test_notebook_sources_are_told_apart_from_plain_pages(tmp_path):
 def test_stage_config_points_mathjax_at_vendored_copy(tmp_path):
     """The staged site carries its own MathJax, so math renders on an offline laptop."""
     pytest.importorskip("mathjax")
-    root = Path(__file__).resolve().parents[1]
+    root = ROOT
     stage = tmp_path / "stage"
     stage.mkdir()
     book._stage_config(root, stage)
@@ -157,7 +158,7 @@ def _colab_repo(tmp_path):
     (root / "notebooks").mkdir(parents=True)
     (root / "book").mkdir()
     (root / "book" / "intro.md").write_text("# Intro\n")
-    shutil.copy(Path(__file__).resolve().parents[1] / "book" / "references.bib",
+    shutil.copy(ROOT / "book" / "references.bib",
                 root / "book" / "references.bib")
     _write(root / "notebooks" / "02_transferability.md", CHAPTER)
     _write(root / "book" / "status.md", "\n```{code-cell} ipython3\nx = 1\n```\n")
@@ -209,7 +210,7 @@ def test_colab_notebook_is_plain_markdown_with_the_builds_values(tmp_path):
 
 
 def test_real_chapters_export_without_myst_syntax(tmp_path):
-    root = Path(__file__).resolve().parents[1]
+    root = ROOT
     for path in colab_notebooks(root, tmp_path, build_dir=tmp_path / "no-build", commit="c0"):
         notebook = nbformat.read(path, as_version=4)
         markdown = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
@@ -281,7 +282,7 @@ def test_fixture_server_feeds_the_real_loaders(tmp_path, monkeypatch):
     from howbig.data.sources.mp2018 import read_mp2018_records
     from howbig.data.sources.nomad import query_archive
 
-    fixtures = Path(__file__).parent / "fixtures"
+    fixtures = FIXTURES
     with smoke.FixtureServer(fixtures, tmp_path / "smoke") as server:
         env = server.environment
         assert all("127.0.0.1" in env[k] for k in
@@ -340,7 +341,7 @@ def test_smoke_fixtures_share_keys_across_the_two_databases(tmp_path, monkeypatc
     from howbig.data.sources.aflow import aflux_entries_to_table
     from howbig.data.sources.mp2018 import _build
 
-    files = smoke.smoke_fixtures(Path(__file__).parent / "fixtures")
+    files = smoke.smoke_fixtures(FIXTURES)
     assert files["mp2018"].parent.name == "smoke" and files["aflux"].parent.name == "smoke"
     monkeypatch.setenv("HOWBIG_DATA_DIR", str(tmp_path))
     aflow = aflux_entries_to_table(json.loads(files["aflux"].read_text()))
@@ -356,7 +357,7 @@ def test_author_year_labels_are_unique_and_match_the_colab_links():
 
     from howbig.book.sphinx_ext import AuthorYearLabels
 
-    bib = Path(__file__).resolve().parents[1] / "book" / "references.bib"
+    bib = ROOT / "book" / "references.bib"
     entries = find_plugin("pybtex.style.sorting", "author_year_title")().sort(
         list(parse_file(str(bib)).entries.values()))
     labels = list(AuthorYearLabels().format_labels(entries))

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from howbig.data.errors import DataUnavailableError
 from howbig.data.sources import nomad
+from tests.conftest import FIXTURES
 
-FIXTURE = Path(__file__).parent / "fixtures" / "nomad_hbn_archive.json"
+FIXTURE = FIXTURES / "nomad_hbn_archive.json"
 
 
 class _Api:

@@ -43,8 +43,7 @@ from howbig.data.sources import mp20 as mp20_source
 from howbig.data.sources._common import cached_table
 from howbig.data.sources.mp2018 import read_mp2018_records
 from howbig.data.splits import assign_splits
-
-FIXTURES = Path(__file__).parent / "fixtures"
+from tests.conftest import FIXTURES
 
 
 # ------------------------------------------------------------------------- local servers
