@@ -377,6 +377,57 @@ _DATASETS: tuple[Dataset, ...] = (
             ),
         ),
     ),
+    Dataset(
+        name='oqmd_dhf',
+        description='OQMD formation enthalpy per atom (formula, eV/atom), CrabNet benchmark val + test parts (the train part is not in the repository snapshot: val + test, 102,510 formulas, are the OQMD table here)',
+        licence='MIT (CrabNet repository); OQMD data CC-BY-4.0',
+        citation='Saal et al., JOM 65, 1501 (2013); Kirklin et al., npj Comput. Mater. 1, 15010 (2015); via CrabNet (Wang et al., npj Comput. Mater. 7, 77 (2021))',
+        bibkey='kirklin2015',
+        files=(
+            RemoteFile(
+                'oqmd_dhf_val.csv',
+                url='https://raw.githubusercontent.com/anthony-wang/CrabNet/457b4d4835737ecbe4dd33e53174bd818bd82143/data/benchmark_data/OQMD_Formation_Enthalpy/val.csv',
+                sha256='af138c2bfed3a8eb8fc2e202690fae94190e0e64258625ce1612df45298193d4',
+                size=1187043,
+            ),
+            RemoteFile(
+                'oqmd_dhf_test.csv',
+                url='https://raw.githubusercontent.com/anthony-wang/CrabNet/457b4d4835737ecbe4dd33e53174bd818bd82143/data/benchmark_data/OQMD_Formation_Enthalpy/test.csv',
+                sha256='773275807866c98cef1d36887e2f33cf3a3bb0428fc8faf6912cdcff19961172',
+                size=1188263,
+            ),
+        ),
+    ),
+    Dataset(
+        name='element_mat2vec',
+        description='mat2vec element embeddings, 200 dimensions per element (CrabNet\'s element features)',
+        licence='MIT (CrabNet repository)',
+        citation='Tshitoyan et al., Nature 571, 95 (2019); via CrabNet (Wang et al., npj Comput. Mater. 7, 77 (2021))',
+        bibkey='tshitoyan2019',
+        files=(
+            RemoteFile(
+                'element_mat2vec.csv',
+                url='https://raw.githubusercontent.com/anthony-wang/CrabNet/457b4d4835737ecbe4dd33e53174bd818bd82143/data/element_properties/mat2vec.csv',
+                sha256='5dcde1a0fe13040af99dbcb7b3d73eb022ffd085e7f598dce70844d0af83b137',
+                size=476891,
+            ),
+        ),
+    ),
+    Dataset(
+        name='element_matscholar',
+        description='matscholar element embeddings, 200 dimensions per element (the ElMD element dictionary; Roost\'s initial element features)',
+        licence='MIT (CrabNet repository)',
+        citation='Weston et al., J. Chem. Inf. Model. 59, 3692 (2019); Tshitoyan et al., Nature 571, 95 (2019); via CrabNet (Wang et al., npj Comput. Mater. 7, 77 (2021))',
+        bibkey='tshitoyan2019',
+        files=(
+            RemoteFile(
+                'element_matscholar.csv',
+                url='https://raw.githubusercontent.com/anthony-wang/CrabNet/457b4d4835737ecbe4dd33e53174bd818bd82143/data/element_properties/elmd_element_props/matscholar.csv',
+                sha256='dde20fa3828a63ebe22aa48fdc80069ac8d1b0921d3cd194c67e9b130645fe5a',
+                size=410123,
+            ),
+        ),
+    ),
     # Full-profile data: too large for the mirror, fetched from the canonical URL on a machine
     # with internet access. Its checksum is not published, so it is pinned on first download.
     Dataset(

@@ -52,6 +52,8 @@ _SPECS = (  # name, dataset, quantity, formula column, target column, descriptio
     ("jarvis_gap", "jarvis_gap", _GAP, "pretty_comp", "optb88vdw_bandgap",
      "JARVIS-DFT OptB88vdW band gaps"),
     ("oqmd_gap", "oqmd_gap", _GAP, "formula", "target", "OQMD band gaps (ElemNet set)"),
+    ("oqmd_ef", "oqmd_dhf", _EF, "formula", "target",
+     "OQMD formation enthalpies (CrabNet benchmark; val + test parts)"),
 )
 
 #: The tables Chapter 2 can name (profile key -> source).
