@@ -28,7 +28,8 @@ def _site(tmp_path, pages: dict[str, str]):
 
 
 def test_clean_site_passes(tmp_path):
-    prose = ("<p>A warning about models: see <a href='/home/x'>here</a> and "
+    prose = ("<p>A warning about models: see <a href='/home/x'>here</a>, run "
+             "<code>.venv/bin/howbig data list</code> and "
              "https://example.org/home/data, the file src/howbig/report.py and 2/3.</p>"
              '<img alt="Two learning curves falling" src="../_images/ab12.png"/>')
     site = _site(tmp_path, {"notebooks/02_x.html": prose + OUTPUT.format(text="MAE 31 meV")})

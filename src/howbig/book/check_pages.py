@@ -34,7 +34,7 @@ _WARNING_CLASS = re.compile(r"\b(?:[A-Z][a-z]+)+Warning\b|\bwarnings\.warn\b")
 _BUILD_PATH = re.compile(
     r"(?<![\w.:/~-])(?:/(?:work|home|Users|root|tmp|private|opt|srv|mnt|var/folders|usr/lib|"
     r"usr/local/lib)/[\w.~+-]+|[A-Za-z]:\\(?:Users|work)\\)"
-    r"|(?:\.venv|site-packages|dist-packages)[/\\]")
+    r"|\.venv[/\\]lib[/\\]|(?:site|dist)-packages[/\\]")
 
 
 def pages(site: Path) -> Iterator[tuple[str, BeautifulSoup]]:
