@@ -219,9 +219,11 @@ def ranking_figure(curve: pd.DataFrame, agreement: dict[str, float] | None = Non
     ax.axhline(1.0, color=COLORS["grey"], lw=0.8, ls=":")
     ax.set_xlabel("share of the training budget seen (%)")
     ax.set_ylabel("rank correlation with the final ranking")
-    low = float(np.nanmin(curve[["spearman", "kendall"]].to_numpy()))
-    if agreement is not None and np.isfinite(agreement["spearman"]):
-        low = min(low, agreement["spearman"])
+    values = curve[["spearman", "kendall"]].to_numpy(float).ravel()
+    if agreement is not None:
+        values = np.append(values, agreement["spearman"])
+    values = values[np.isfinite(values)]  # none on a tiny sample: correlations undefined
+    low = float(values.min()) if values.size else 0.0
     ax.set_ylim(min(0.0, low - 0.05), 1.05)
     ax.legend(fontsize=9, loc="lower right")
     fig.tight_layout()
