@@ -12,8 +12,9 @@ Steps, each timed:
 1. read the install cell of ``<colab dir>/<notebook>.ipynb``: ``%pip install "howbig[...] @
    git+<repository.url>@<commit>"``; the URL is replaced by this checkout (``git+file://...``,
    the same commit: the export names the commit it was built from, which must be committed);
-2. create a venv with the running Python, and install that requirement, plus the Jupyter pieces a
-   notebook runs in (``nbclient``, ``ipykernel``), from the package index as ``pip`` is set up;
+2. create a venv with the running Python, upgrade its pip (Colab's is recent), and install that
+   requirement, plus the Jupyter pieces a notebook runs in (``nbclient``, ``ipykernel``), from
+   the package index as ``pip`` is set up;
 3. execute the notebook top to bottom with nbclient, in the venv's kernel, in an empty folder,
    without ``PYTHONPATH``: nothing of the checkout but what pip installed. ``HOWBIG_MIRROR`` and
    ``HOWBIG_DATA_DIR`` pass through (an offline CI serves data from its mirror).
@@ -99,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         venv.create(home, with_pip=True, clear=True)
         times = {"venv": time.perf_counter() - start}
         python = str(home / "bin" / "python")
+        # Colab's pip is recent; the one ensurepip bundles may be too old for git+file URLs.
+        times["pip"] = _timed("pip", [python, "-m", "pip", "install", "--quiet", "--upgrade",
+                                      "pip"], env=env)
         times["install"] = _timed("install", [python, "-m", "pip", "install", "--quiet",
                                               requirement, "nbclient", "ipykernel"], env=env)
         executed = work / Path(args.notebook).name

@@ -11,7 +11,7 @@ import pandas as pd
 
 from howbig.chapters.infrastructure.compute import StepProfile, nas_cost
 from howbig.paper import paper_value
-from howbig.style import COLORS, use_style
+from howbig.style import COLORS, show_in, use_style
 
 __all__ = ["cost_explorer", "cost_figure", "nas_heatmap", "ranking_figure"]
 
@@ -111,7 +111,6 @@ def cost_explorer(profiles: Sequence[StepProfile] = ()) -> Any:
     paper's number of epochs), price per device hour.
     """
     import ipywidgets as widgets
-    from IPython.display import display
 
     style = {"description_width": "initial"}
     steps = widgets.FloatLogSlider(value=paper_value("train_steps"), base=10, min=4, max=8,
@@ -129,12 +128,8 @@ def cost_explorer(profiles: Sequence[StepProfile] = ()) -> Any:
     out = widgets.Output()
 
     def redraw(*_: Any) -> None:
-        with out:
-            out.clear_output(wait=True)
-            fig = cost_figure(profiles, steps=steps.value, architectures=arch.value,
-                              usd_per_hour=price.value, dataset_size=size.value)
-            display(fig)
-            plt.close(fig)
+        show_in(out, cost_figure(profiles, steps=steps.value, architectures=arch.value,
+                                 usd_per_hour=price.value, dataset_size=size.value))
 
     for w in (steps, arch, size, price):
         w.observe(redraw, names="value")
