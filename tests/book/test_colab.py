@@ -175,7 +175,8 @@ def test_export_puts_the_install_cell_first_and_prints_the_run_time_once(tmp_pat
     assert 'git+https://github.com/someone/thebook@0123456789abcdef"' in code[0]
     assert sum("pip install" in c or "git+" in c for c in code) == 1
     assert "import jax" in code[1] and "EXPECTED_MINUTES" in code[1]
-    assert "ran it in 1.5 min" in code[1]
+    assert "ran it in 1.5 min" in code[1]  # 90 s
+    assert 'ran it in 5 s.")' in colab._runtime_cell("x", {}, "quick", 4.6)
     assert not any("expected_run_time(" in c and "print" in c for c in code[2:])
     assert sum("Expected run time" in c for c in code) == 1
 

@@ -260,8 +260,10 @@ def _install_cell(repository: str, commit: str) -> str:
 def _runtime_cell(chapter: str, expected: dict[str, float], profile: str,
                   seconds: float | None) -> str:
     expected = {p: m for p, m in expected.items() if p in COLAB_PROFILES}
+    took = "" if seconds is None else (f"{seconds:.0f} s" if seconds < 60 else
+                                       f"{seconds / 60:.1f} min")
     measured = "" if seconds is None else (
-        f'\nprint("The published build ({profile} profile) ran it in {seconds / 60:.1f} min.")')
+        f'\nprint("The published build ({profile} profile) ran it in {took}.")')
     return (
         "# The accelerator JAX sees, and how long this chapter takes.\n"
         "import jax\n\n"
