@@ -22,9 +22,9 @@ from howbig.data.sources import load_composition_table
 
 
 def test_correction_groups_known_answers():
-    formulas = ["Fe2O3", "MnF2", "NiS", "Al2O3", "NaCl", "LiH", "GaN", "KBr", "ZnSe", "CdTe",
-                "CsI", "GaAs", "FeSi", "Mo", "CoSe", "VOCl"]
-    want = [0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 2, 0]
+    formulas = ["Fe2O3", "MnF2", "NiS", "Al2O3", "NaCl", "LiH", "GaN", "KBr", "CsI", "GaP",
+                "ZnSe", "CdTe", "GaAs", "FeSi", "Mo", "CoSe", "VOCl", "Li3PO4"]
+    want = [0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3, 3, 0, 1]
     assert correction_group(formulas).tolist() == [CORRECTION_GROUPS[i] for i in want]
     assert correction_group([]).tolist() == []
 

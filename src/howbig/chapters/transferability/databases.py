@@ -12,10 +12,12 @@ Conventions
   MP formation energies (Dunn et al. 2020: entries above 2.5 eV/atom removed). It takes out the
   unphysical tail of OQMD's table (values up to tens of eV/atom) and a few JARVIS entries.
 * The **chemistry groups** (:data:`CORRECTION_GROUPS`, :func:`correction_group`) follow what the
-  databases do differently, as the data show it (:func:`element_offsets`, :func:`element_fit`).
-  The Materials Project table carries fitted energy corrections for compounds of O, F, Cl, S, N
-  and H and for the GGA+U metals in oxides and fluorides; its Br, I, Se and Te compounds carry
-  none, although later MP corrections include them.
+  databases do differently, as the data show it (:func:`element_offsets`, :func:`element_fit`):
+  MP's table differs from JARVIS's (which applies no corrections) on the compounds of O, F, Cl,
+  S, N and H and of the GGA+U metals with O or F, its fitted corrections; on Br, I, Se and Te
+  compounds the two agree (this MP table carries no correction for them, although later MP
+  corrections include them). OQMD's values differ from both MP's and JARVIS's on Br, I and P
+  compounds (its own fitted elemental references), which make a group of their own.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ __all__ = [
     "CORRECTED_ANIONS",
     "CORRECTION_GROUPS",
     "GGA_U_METALS",
+    "OQMD_OFFSET_ELEMENTS",
     "TARGET_WINDOW",
-    "UNCORRECTED_ANIONS",
     "correction_group",
     "difference_table",
     "element_fit",
@@ -53,12 +55,12 @@ TARGET_WINDOW: tuple[float, float] = (-5.0, 2.5)
 GGA_U_METALS = frozenset({"Co", "Cr", "Fe", "Mn", "Mo", "Ni", "V", "W"})
 #: Anions whose compounds carry a fitted correction in the MP table (found in the data).
 CORRECTED_ANIONS = frozenset({"O", "F", "Cl", "S", "N", "H"})
-#: Heavier halogens and chalcogens: no correction in the MP table (found in the data).
-UNCORRECTED_ANIONS = frozenset({"Br", "I", "Se", "Te"})
+#: Elements on which OQMD differs from both MP and JARVIS, while those two agree (the data).
+OQMD_OFFSET_ELEMENTS = frozenset({"Br", "I", "P"})
 
 #: Group labels, in order of precedence (a formula gets the first that applies).
 CORRECTION_GROUPS: tuple[str, ...] = (
-    "GGA+U metal with O/F", "O/F/Cl/S/N/H compound", "Br/I/Se/Te compound", "other")
+    "GGA+U metal with O/F", "O/F/Cl/S/N/H compound", "Br/I/P compound", "other")
 
 
 @cache
@@ -71,8 +73,9 @@ def correction_group(formulas: Sequence[str] | pd.Series) -> np.ndarray:
 
     1. ``GGA+U metal with O/F``: a metal of :data:`GGA_U_METALS` together with O or F;
     2. ``O/F/Cl/S/N/H compound``: any other formula with an element of :data:`CORRECTED_ANIONS`;
-    3. ``Br/I/Se/Te compound``: any other formula with an element of :data:`UNCORRECTED_ANIONS`;
-    4. ``other``: the rest (intermetallics, pnictides, carbides, silicides, borides, ...).
+    3. ``Br/I/P compound``: any other formula with an element of :data:`OQMD_OFFSET_ELEMENTS`;
+    4. ``other``: the rest (intermetallics, selenides, tellurides, arsenides, carbides,
+       silicides, borides, ...).
 
     Peroxides and superoxides fall into group 2 (their corrections differ from the oxide one,
     which a formula alone does not tell apart).
@@ -84,7 +87,7 @@ def correction_group(formulas: Sequence[str] | pd.Series) -> np.ndarray:
             out.append(CORRECTION_GROUPS[0])
         elif elements & CORRECTED_ANIONS:
             out.append(CORRECTION_GROUPS[1])
-        elif elements & UNCORRECTED_ANIONS:
+        elif elements & OQMD_OFFSET_ELEMENTS:
             out.append(CORRECTION_GROUPS[2])
         else:
             out.append(CORRECTION_GROUPS[3])
