@@ -12,6 +12,7 @@ import pytest
 
 from howbig.chapters.transferability.decomposition import (
     PARTS,
+    copy_floor,
     decompose,
     decomposition_figure,
     summarise,
@@ -76,3 +77,21 @@ def test_summary_has_the_seed_spread_and_the_figure_draws():
     assert one["mae std"].isna().all()
     fig = decomposition_figure(summary, groups=["all", *GROUPS])
     assert len(fig.axes) == 2
+
+
+def test_copy_floor_counts_the_held_differences_over_all_test_formulas():
+    _, tables = _planted()
+    test = tables["B"].iloc[40:]
+    # held: k40..k59, half of them (even) shifted by 0.2; 60 test formulas
+    assert copy_floor(test, tables["A"]) == pytest.approx(10 * 0.2 / 60)
+    assert copy_floor(test, tables["B"]) == 0.0
+
+
+def test_runs_of_several_sizes_are_kept_apart():
+    predictions, tables = _planted()
+    both = pd.concat([predictions.assign(n=10), predictions.assign(n=20)], ignore_index=True)
+    per_seed = decompose(both, tables, groups=GROUPS, by=("n",))
+    assert list(per_seed.columns[:2]) == ["n", "trained_on"]
+    assert np.allclose(per_seed.groupby(["n", "seed", "group"])["error share"].sum(), 1.0)
+    summary = summarise(per_seed, by=("n",))
+    assert summary.loc[(20, "A", "B", "all", "held"), "formulas"] == 20

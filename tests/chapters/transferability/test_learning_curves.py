@@ -8,6 +8,7 @@ import pytest
 
 from howbig.chapters.transferability.learning_curves import (
     crossover_size,
+    curve_plan,
     finetuning_comparison,
     fit_curves,
     fit_power_law,
@@ -15,6 +16,7 @@ from howbig.chapters.transferability.learning_curves import (
     inverse_power_law,
     power_law,
     ratio_curve,
+    run_errors,
 )
 
 SIZES = (500, 1_000, 2_000, 4_000, 8_000, 16_000, 32_000)
@@ -87,6 +89,14 @@ def test_crossover_ratio_and_floor_ratio_on_planted_curves():
         floor_ratio(fits["cross"], fit_curves(_runs(), ["in"], n_boot=10)["in"])
 
 
+def test_a_lower_bound_on_the_floor_is_respected():
+    runs = _runs(noise=0.01)
+    fit = fit_curves(runs, ["cross"], n_boot=50, c_min={"cross": 0.16})["cross"]
+    assert fit.c >= 0.16 and (fit.samples[:, 2] >= 0.16 * 0.99).all()
+    with pytest.raises(ValueError, match="c_min"):
+        fit_power_law(runs["n"], runs["cross"], c_min=1.0)
+
+
 def test_a_curve_without_floor_has_no_crossover():
     n = np.repeat(SIZES, 2).astype(float)
     rng = np.random.default_rng(3)
@@ -112,3 +122,24 @@ def test_finetuning_saves_the_planted_amount_of_data():
             ).all()
     assert np.allclose(table["saved"], table["equivalent n"] - table.index)
     assert not table["beyond data"].any()
+
+
+def test_curve_plan_meets_the_issue_rules():
+    plan = curve_plan(67_891)
+    sizes = sorted(plan["n"].unique())
+    assert len(sizes) >= 5 and sizes[-1] == 67_891 and sizes[-1] / sizes[0] >= 10 ** 1.5 * 0.99
+    seeds = plan.groupby("n")["seed"].nunique()
+    assert (seeds.loc[sizes[-2:]] >= 2).all() and (seeds.loc[sizes[:-2]] == 3).all()
+    assert (plan["steps"] >= 1_500).all()
+    big = plan[plan["n"] == sizes[-1]].iloc[0]
+    assert big["steps"] == np.ceil(25 * 67_891 / 256) and big["epochs"] == pytest.approx(25, 0.01)
+
+
+def test_run_errors_tabulates_mae_per_run_and_test_set():
+    p = pd.DataFrame({"trained_on": "A", "n": [10, 10, 10, 20], "seed": 0,
+                      "tested_on": ["A", "A", "B", "A"], "target": 0.0,
+                      "prediction": [0.1, -0.3, 0.5, 0.05]})
+    table = run_errors(p)
+    assert list(table.columns) == ["trained_on", "n", "seed", "A", "B"]
+    assert table.loc[0, "A"] == pytest.approx(0.2) and table.loc[0, "B"] == 0.5
+    assert np.isnan(table.loc[1, "B"])

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["PARTS", "decompose", "decomposition_figure", "summarise"]
+__all__ = ["PARTS", "copy_floor", "decompose", "decomposition_figure", "summarise"]
 
 #: The two kinds of test formula.
 PARTS: tuple[str, str] = ("held", "not held")
@@ -48,7 +48,7 @@ def _stats(err: np.ndarray, diff: np.ndarray, own: np.ndarray, total: float, n_a
 
 
 def decompose(predictions: pd.DataFrame, tables: Mapping[str, pd.DataFrame], *,
-              groups: Sequence[str] | None = None) -> pd.DataFrame:
+              groups: Sequence[str] | None = None, by: Sequence[str] = ()) -> pd.DataFrame:
     """Per off-diagonal cell and seed: error on held and on not-held test formulas.
 
     Parameters
@@ -61,11 +61,14 @@ def decompose(predictions: pd.DataFrame, tables: Mapping[str, pd.DataFrame], *,
         ``tables`` (e.g. the combined model) are skipped, and so are the diagonal cells.
     groups
         Chemistry groups to report besides ``"all"`` (default: those in ``predictions``).
+    by
+        Further columns that tell runs apart (e.g. ``("n",)``, the training-set size of a
+        learning curve); they lead the output's columns.
 
     Returns
     -------
     pandas.DataFrame
-        One row per (trained_on, tested_on, seed, group, part), part in :data:`PARTS`:
+        One row per (*by, trained_on, tested_on, seed, group, part), part in :data:`PARTS`:
         ``formulas``; ``formula share`` (of the group's test formulas); ``error share`` (of the
         group's total absolute error; the two parts add to 1); ``mae``; ``mean error``
         (prediction - B's label); ``mean difference`` (A's label - B's label, held only);
@@ -78,7 +81,9 @@ def decompose(predictions: pd.DataFrame, tables: Mapping[str, pd.DataFrame], *,
                         & predictions["tested_on"].isin(labels)
                         & (predictions["trained_on"] != predictions["tested_on"])]
     rows = []
-    for (a, b, seed), cell in cells.groupby(["trained_on", "tested_on", "seed"], sort=False):
+    for values, cell in cells.groupby([*by, "trained_on", "tested_on", "seed"], sort=False):
+        *extra, a, b, seed = values
+        lead = dict(zip(by, extra, strict=True))
         own = labels[a].reindex(cell["key"]).to_numpy(float)
         held = np.isfinite(own)
         err = (cell["prediction"] - cell["target"]).to_numpy(float)
@@ -90,17 +95,38 @@ def decompose(predictions: pd.DataFrame, tables: Mapping[str, pd.DataFrame], *,
             total = float(np.abs(err[in_g]).sum())
             for part, mask in zip(PARTS, (held, ~held), strict=True):
                 m = in_g & mask
-                rows.append({"trained_on": a, "tested_on": b, "seed": seed, "group": g,
+                rows.append({**lead, "trained_on": a, "tested_on": b, "seed": seed, "group": g,
                              "part": part, **_stats(err[m], diff[m], own_err[m], total,
                                                     int(in_g.sum()))})
-    return pd.DataFrame(rows, columns=["trained_on", "tested_on", "seed", "group", "part",
+    return pd.DataFrame(rows, columns=[*by, "trained_on", "tested_on", "seed", "group", "part",
                                        *_STATS])
 
 
-def summarise(per_seed: pd.DataFrame) -> pd.DataFrame:
+def copy_floor(test: pd.DataFrame, table_a: pd.DataFrame) -> float:
+    """The error a perfect copy of database A makes on B's test formulas: ``|A - B|`` on the
+    formulas A holds, 0 on the others, averaged over all of ``test`` (eV/atom).
+
+    A model trained on ever more of A's data tends to A's labels on the formulas A holds, so no
+    training-set size brings its cross-database MAE below this: a lower bound of the floor of
+    a cross-database learning curve (``c_min`` of
+    :func:`howbig.chapters.transferability.learning_curves.fit_curves`).
+
+    Parameters
+    ----------
+    test
+        B's test formulas (``key, target``).
+    table_a
+        A's aggregated table (``key, target``), all splits.
+    """
+    own = table_a.set_index("key")["target"].reindex(test["key"]).to_numpy(float)
+    diff = np.abs(own - test["target"].to_numpy(float))
+    return float(np.nansum(diff) / len(test)) if len(test) else float("nan")
+
+
+def summarise(per_seed: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
     """Mean and standard deviation over seeds of :func:`decompose` (``<stat> std``; NaN for
-    one seed), with ``seeds``; indexed by trained_on, tested_on, group, part."""
-    keys = ["trained_on", "tested_on", "group", "part"]
+    one seed), with ``seeds``; indexed by (*by,) trained_on, tested_on, group, part."""
+    keys = [*by, "trained_on", "tested_on", "group", "part"]
     grouped = per_seed.groupby(keys, sort=False)[_STATS]
     mean, std = grouped.mean(), grouped.std(ddof=1)
     out = mean.copy()

@@ -27,18 +27,56 @@ intervals as somewhat too narrow.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
-__all__ = ["Crossover", "Estimate", "PowerLawFit", "crossover_size", "finetuning_comparison",
-           "fit_curves", "fit_power_law", "floor_ratio", "inverse_power_law", "power_law",
-           "ratio_curve"]
+__all__ = ["Crossover", "Estimate", "PowerLawFit", "crossover_size", "curve_plan",
+           "finetuning_comparison", "fit_curves", "fit_power_law", "floor_ratio",
+           "inverse_power_law", "power_law", "ratio_curve", "run_errors"]
 
 _B_MAX = 3.0
+
+
+def curve_plan(n_full: int, *, sizes: int = 6, span: float = 32.0,
+               seeds: Sequence[int] = (0, 1, 2), large_seeds: Sequence[int] = (0, 1),
+               n_large: int = 2, epochs: float = 25.0, min_steps: int = 1_500,
+               batch_size: int = 256) -> pd.DataFrame:
+    """The runs of one learning curve: sizes, seeds and steps.
+
+    ``sizes`` training-set sizes spaced evenly on a log scale from ``n_full / span`` to
+    ``n_full`` (the full regrouped training set, so the largest runs are the transfer matrix);
+    ``seeds`` at every size but the ``n_large`` largest, which get ``large_seeds``; steps in
+    proportion to the size, ``max(min_steps, ceil(epochs * n / batch_size))``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run: ``n, seed, steps, epochs`` (largest size first: the longest runs start
+        first when they share workers).
+    """
+    n = np.unique(np.round(n_full * span ** -np.linspace(1, 0, sizes)).astype(int))
+    rows = []
+    for i, size in enumerate(n[::-1]):
+        steps = int(max(min_steps, np.ceil(epochs * size / batch_size)))
+        for seed in (large_seeds if i < n_large else seeds):
+            rows.append({"n": int(size), "seed": int(seed), "steps": steps,
+                         "epochs": steps * batch_size / size})
+    return pd.DataFrame(rows)
+
+
+def run_errors(predictions: pd.DataFrame, *, size: str = "n") -> pd.DataFrame:
+    """MAE of every run on every test set: one row per (trained_on, size, seed), one column
+    per test set (the input of :func:`fit_curves`), from predictions with the columns
+    ``trained_on, size, seed, tested_on, target, prediction``."""
+    err = (predictions["prediction"] - predictions["target"]).abs()
+    keys = [predictions[k] for k in ("trained_on", size, "seed", "tested_on")]
+    table = err.groupby(keys).mean().unstack("tested_on")
+    table.columns.name = None
+    return table.reset_index()
 
 
 def power_law(n: np.ndarray | float, a: float, b: float, c: float) -> np.ndarray:
@@ -49,7 +87,7 @@ def power_law(n: np.ndarray | float, a: float, b: float, c: float) -> np.ndarray
 def inverse_power_law(err: np.ndarray | float, a: float, b: float, c: float) -> np.ndarray:
     """The size ``N`` at which ``a N^-b + c`` equals ``err`` (``inf`` where ``err <= c``)."""
     err = np.asarray(err, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = (a / (err - c)) ** (1.0 / b)
     return np.where(err > c, out, np.inf)
 
@@ -78,7 +116,8 @@ def _residuals(theta: np.ndarray, logn: np.ndarray, logy: np.ndarray) -> np.ndar
 
 
 def fit_power_law(n: Sequence[float], err: Sequence[float],
-                  start: tuple[float, float, float] | None = None) -> tuple[float, float, float]:
+                  start: tuple[float, float, float] | None = None, *, c_min: float = 0.0
+                  ) -> tuple[float, float, float]:
     """Least-squares ``(a, b, c)`` of ``err = a n^-b + c`` on log errors (see the module).
 
     Parameters
@@ -87,20 +126,27 @@ def fit_power_law(n: Sequence[float], err: Sequence[float],
         Training-set sizes and errors (one point per run; repeated sizes are fine).
     start
         A starting ``(a, b, c)`` tried first (the bootstrap passes the full-data fit).
+    c_min
+        Lower bound of the floor ``c`` (default 0), e.g. the error that a perfect copy of the
+        training database makes on the test set
+        (:func:`howbig.chapters.transferability.decomposition.copy_floor`); it must lie below
+        the smallest error.
     """
     logn, y = np.log(np.asarray(n, float)), np.asarray(err, float)
     if len(y) < 3 or np.any(y <= 0) or len(np.unique(logn)) < 2:
         raise ValueError("fit_power_law needs >= 3 positive errors at >= 2 sizes")
     logy, low = np.log(y), float(y.min())
-    starts = [(b, c) for b in (0.3, 0.7, 1.2) for c in (0.0, 0.5 * low, 0.9 * low)]
+    if not 0.0 <= c_min < low:
+        raise ValueError(f"c_min = {c_min} must lie in [0, smallest error = {low})")
+    starts = [(b, c_min + f * (low - c_min)) for b in (0.3, 0.7, 1.2) for f in (0.0, 0.5, 0.9)]
     guesses = [] if start is None else [(np.log(start[0]), start[1], start[2])]
     for b, c in starts:  # a from the smallest size's mean error
         first = y[logn == logn.min()].mean()
         guesses.append((np.log(max(first - c, 1e-9)) + b * logn.min(), b, c))
     best = None
-    bounds = ([-np.inf, 1e-3, 0.0], [np.inf, _B_MAX, np.inf])
+    bounds = ([-np.inf, 1e-3, c_min], [np.inf, _B_MAX, np.inf])
     for guess in guesses:
-        g = np.clip(guess, [-1e3, 1e-3, 0.0], [1e3, _B_MAX, np.inf])
+        g = np.clip(guess, [-1e3, 1e-3, c_min], [1e3, _B_MAX, np.inf])
         res = least_squares(_residuals, g, args=(logn, logy), bounds=bounds, method="trf")
         if best is None or res.cost < best.cost:
             best = res
@@ -152,7 +198,8 @@ class PowerLawFit:
 
 def fit_curves(runs: pd.DataFrame, curves: Sequence[str], *, size: str = "n",
                n_boot: int = 1000, method: str = "residuals", confidence: float = 0.95,
-               seed: int = 0) -> dict[str, PowerLawFit]:
+               seed: int = 0, c_min: Mapping[str, float] | None = None
+               ) -> dict[str, PowerLawFit]:
     """Fit every curve of ``runs`` with paired bootstrap intervals (see the module docstring).
 
     Parameters
@@ -164,13 +211,16 @@ def fit_curves(runs: pd.DataFrame, curves: Sequence[str], *, size: str = "n",
         The error columns to fit.
     method
         ``"residuals"`` or ``"runs"``.
+    c_min
+        Lower bound of the floor per curve (see :func:`fit_power_law`; default 0).
     """
     if method not in ("residuals", "runs"):
         raise ValueError(f"method must be 'residuals' or 'runs', not {method!r}")
     n = runs[size].to_numpy(float)
     y = runs[list(curves)].to_numpy(float)
     m = len(n)
-    full = [fit_power_law(n, y[:, k]) for k in range(len(curves))]
+    bound = [float((c_min or {}).get(name, 0.0)) for name in curves]
+    full = [fit_power_law(n, y[:, k], c_min=bound[k]) for k in range(len(curves))]
     logfit = np.log(np.column_stack([power_law(n, *p) for p in full]))
     resid = (np.log(y) - logfit) * np.sqrt(m / max(m - 3, 1))
     rng = np.random.default_rng(seed)
@@ -183,7 +233,9 @@ def fit_curves(runs: pd.DataFrame, curves: Sequence[str], *, size: str = "n",
             idx = np.concatenate([rng.choice(g, len(g)) for g in by_size])
             yb, nb = y[idx], n[idx]
         for k in range(len(curves)):
-            samples[k, i] = fit_power_law(nb, yb[:, k], start=full[k])
+            lowest = float(yb[:, k].min())  # a resample may dip below the bound: relax it
+            samples[k, i] = fit_power_law(nb, yb[:, k], start=full[k],
+                                          c_min=min(bound[k], 0.999 * lowest))
     return {name: PowerLawFit(*full[k], samples[k], float(n.min()), float(n.max()), confidence)
             for k, name in enumerate(curves)}
 
@@ -207,7 +259,7 @@ class Crossover:
 
 
 def _crossing(a: np.ndarray, b: np.ndarray, c: np.ndarray, tolerance: float) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = (a / (tolerance * c)) ** (1.0 / b)
     return np.where(c > 0, out, np.inf)
 
