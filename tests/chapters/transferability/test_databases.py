@@ -6,7 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from howbig.chapters.transferability.compositions import regrouped_splits, split_conflicts
+from howbig.chapters.transferability.compositions import (
+    regrouped_splits,
+    split_conflicts,
+    training_sets,
+)
 from howbig.chapters.transferability.databases import (
     CORRECTION_GROUPS,
     TARGET_WINDOW,
@@ -112,3 +116,10 @@ def test_three_databases_share_no_key_across_splits_and_match_the_issue(shared_m
     assert tables["OQMD"]["target"].max() <= TARGET_WINDOW[1]
     _, per_pair = window_effect({n: tables[n] for n in ("MP", "JARVIS")})
     assert per_pair.loc[0, "shared"] > 20_000
+    # pre-training on MP's training split never sees a JARVIS (or OQMD) test formula
+    sets = training_sets(tables, max_train=None, max_validation=None, combined_cap=5_000)
+    mp_seen = set(sets["MP"]["train"]["key"]) | set(sets["MP"]["validation"]["key"])
+    assert not mp_seen & (set(sets["JARVIS"]["test"]["key"]) | set(sets["OQMD"]["test"]["key"]))
+    union = sets["MP+JARVIS+OQMD"]["train"]
+    assert union["database"].value_counts().to_dict() == {"MP": 5_000, "JARVIS": 5_000,
+                                                          "OQMD": 5_000}

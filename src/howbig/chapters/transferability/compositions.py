@@ -111,11 +111,15 @@ def split_conflicts(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 def training_sets(
     tables: Mapping[str, pd.DataFrame], *, max_train: int | None, max_validation: int | None,
     seed: int = 0, select: str | None = None, combined: bool = True,
+    combined_cap: int | None = None,
 ) -> dict[str, dict[str, pd.DataFrame]]:
     """``{database: {"train", "validation", "test": rows}}``, training sets subsampled.
 
     ``select`` is a :meth:`pandas.DataFrame.query` string applied first (e.g. ``"target > 0"``
-    for the non-metals). With ``combined``, the union of the databases is added as ``"A+B"``.
+    for the non-metals). With ``combined``, the union of the databases is added as ``"A+B"``
+    (``"A+B+C"`` for three), with a column ``database``; ``combined_cap`` caps every database's
+    share of the union's training and validation sets at the same number of formulas (the
+    first ``combined_cap`` of its own subsample), so that no database dominates the union.
     """
     out: dict[str, dict[str, pd.DataFrame]] = {}
     rng = np.random.default_rng(seed)
@@ -131,8 +135,9 @@ def training_sets(
     names = list(out)
     if not combined:
         return out
-    out["+".join(names)] = {s: pd.concat([out[n][s].assign(database=n) for n in names],
-                                         ignore_index=True) for s in ("train", "validation")}
+    out["+".join(names)] = {s: pd.concat([out[n][s].iloc[:combined_cap].assign(database=n)
+                                          for n in names], ignore_index=True)
+                            for s in ("train", "validation")}
     return out
 
 
