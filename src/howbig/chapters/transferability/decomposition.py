@@ -151,6 +151,7 @@ def decomposition_figure(summary: pd.DataFrame, cells: Sequence[tuple[str, str]]
 
     use_style()
     index = summary.index
+    summary = summary.sort_index()  # .loc on a sorted MultiIndex (no PerformanceWarning)
     if cells is None:
         cells = list(dict.fromkeys(zip(index.get_level_values(0), index.get_level_values(1),
                                        strict=True)))
@@ -172,13 +173,14 @@ def decomposition_figure(summary: pd.DataFrame, cells: Sequence[tuple[str, str]]
         top.set_ylim(0, 1)
         bottom.axhline(0, color="0.6", lw=0.8)
         bottom.errorbar(x - 0.12, held["mean error"], yerr=held["mean error std"].fillna(0),
-                        fmt="o", color="C0", label="model: mean error")
+                        fmt="o", color="C0", label="held: model's mean error")
         bottom.plot(x + 0.12, held["mean difference"], "D", color="k",
-                    label=f"database difference ({a} $-$ {b})")
+                    label="held: database difference (trained on $-$ tested on)")
         for ax in (top, bottom):
             ax.set_xticks(x, groups, rotation=35, ha="right", fontsize=8)
     axes[0, 0].set_ylabel("share of absolute error")
     axes[1, 0].set_ylabel("held formulas (eV/atom)")
-    axes[0, -1].legend(fontsize=7, loc="upper right")
-    axes[1, -1].legend(fontsize=7, loc="lower right")
+    handles = [h for ax in axes[:, 0] for h in ax.get_legend_handles_labels()[0]]
+    labels = [t for ax in axes[:, 0] for t in ax.get_legend_handles_labels()[1]]
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8)
     return fig
