@@ -58,6 +58,7 @@ def test_bootstrap_intervals_cover_the_planted_parameters(method):
         assert np.all(high >= power_law(np.array([1e3, 1e4]), *truth) * 0.98)
 
 
+@pytest.mark.slow
 def test_residual_bootstrap_covers_the_planted_values_in_most_replicates():
     # measured over 100 replicates (7 sizes x 3 seeds): 0.87-0.92 for a nominal 0.95
     hits = []
