@@ -13,7 +13,7 @@ each, in parallel processes. A random forest on Magpie features runs on the same
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -38,6 +38,7 @@ __all__ = [
     "plan_runs",
     "regrouped_splits",
     "run_all",
+    "split_conflicts",
     "training_sets",
 ]
 
@@ -77,31 +78,60 @@ def load_composition_tables(sources: Iterable[DataSource]) -> dict[str, pd.DataF
 def regrouped_splits(
     tables: Mapping[str, pd.DataFrame], *, seed: int = 0,
     fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    window: tuple[float, float] | None = None,
+    groups: Callable[[pd.Series], np.ndarray] = chemistry_groups,
 ) -> dict[str, pd.DataFrame]:
     """Aggregated tables (one row per key) with ``split`` and chemistry ``group`` columns.
 
     The split of a key is a function of the key and ``seed`` only, so it is the same in every
-    database: no model is tested on a formula that any training set holds.
+    database, for any number of databases: no model is tested on a formula that any training
+    set holds (:func:`split_conflicts` checks it).
+
+    Parameters
+    ----------
+    window
+        ``(low, high)``: keep the formulas whose aggregated value lies in it, in every database
+        alike (e.g. :data:`howbig.chapters.transferability.databases.TARGET_WINDOW`).
+    groups
+        Chemistry group of each formula (e.g.
+        :func:`howbig.chapters.transferability.databases.correction_group`).
     """
     out = {}
     for name, table in tables.items():
         rule = AGGREGATE[table.attrs.get("quantity", "formation_energy_per_atom")]
         agg = aggregate_by_key(table, rule)
+        if window is not None:
+            agg = agg[agg["target"].between(*window)].reset_index(drop=True)
         agg["split"] = assign_splits(agg, fractions, seed).to_numpy()
-        agg["group"] = chemistry_groups(agg["key"])
-        agg.attrs.update(table.attrs, rule=rule)
+        agg["group"] = groups(agg["key"])
+        agg.attrs.update(table.attrs, rule=rule, window=window)
         out[name] = agg
     return out
+
+
+def split_conflicts(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Keys that sit in different splits in different tables (empty when the splits agree).
+
+    Returns one row per conflicting key: ``key`` and one column per table with its split (NaN
+    where the table lacks the key).
+    """
+    splits = pd.DataFrame({name: t.set_index("key")["split"] for name, t in tables.items()})
+    distinct = splits.nunique(axis=1, dropna=True)
+    return splits[distinct > 1].rename_axis("key").reset_index()
 
 
 def training_sets(
     tables: Mapping[str, pd.DataFrame], *, max_train: int | None, max_validation: int | None,
     seed: int = 0, select: str | None = None, combined: bool = True,
+    combined_cap: int | None = None,
 ) -> dict[str, dict[str, pd.DataFrame]]:
     """``{database: {"train", "validation", "test": rows}}``, training sets subsampled.
 
     ``select`` is a :meth:`pandas.DataFrame.query` string applied first (e.g. ``"target > 0"``
-    for the non-metals). With ``combined``, the union of the databases is added as ``"A+B"``.
+    for the non-metals). With ``combined``, the union of the databases is added as ``"A+B"``
+    (``"A+B+C"`` for three), with a column ``database``; ``combined_cap`` caps every database's
+    share of the union's training and validation sets at the same number of formulas (the
+    first ``combined_cap`` of its own subsample), so that no database dominates the union.
     """
     out: dict[str, dict[str, pd.DataFrame]] = {}
     rng = np.random.default_rng(seed)
@@ -117,8 +147,9 @@ def training_sets(
     names = list(out)
     if not combined:
         return out
-    out["+".join(names)] = {s: pd.concat([out[n][s].assign(database=n) for n in names],
-                                         ignore_index=True) for s in ("train", "validation")}
+    out["+".join(names)] = {s: pd.concat([out[n][s].iloc[:combined_cap].assign(database=n)
+                                          for n in names], ignore_index=True)
+                            for s in ("train", "validation")}
     return out
 
 
