@@ -275,11 +275,13 @@ def extrapolations_table(table_rows: list[Row]) -> pd.DataFrame:
 
 
 def inputs_table(table_rows: list[Row]) -> pd.DataFrame:
-    """The inputs taken from the paper (kind ``input``): section, quantity, value; never judged."""
+    """The inputs taken from the paper (kind ``input``): section, quantity, the paper's value and
+    the value this build used (they differ where a chapter says why); never judged."""
     return pd.DataFrame(
-        [{"section": r.section, "quantity": r.quantity, "value": _paper_column(r)}
+        [{"section": r.section, "quantity": r.quantity, "paper": _paper_column(r),
+          "this build": _build_text(r.record), "note": r.record.reason or "-"}
          for r in table_rows if r.kind == "input"],
-        columns=["section", "quantity", "value"],
+        columns=["section", "quantity", "paper", "this build", "note"],
     )
 
 
