@@ -28,6 +28,7 @@ from howbig.report import Record, fact
 from howbig.verdicts import NO_VERDICT, RULES, Verdict, verdict
 
 __all__ = [
+    "NOT_A_TEST",
     "TESTED",
     "Row",
     "Tallies",
@@ -96,14 +97,15 @@ def _section_key(section: str) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class Tallies:
-    """The page's counts, each row counted once in exactly one of the groups below."""
+    """The page's counts. Each row is counted once, in one of: ``tested``, ``beside``,
+    ``arithmetic``, ``fixture``, ``unclassified``, ``extrapolations``, ``external``, ``inputs``."""
 
     tested: int = fact()
     agree: int = fact()
     disagree: int = fact()
     no_verdict: int = fact()
     within_noise: int = fact()
-    different_data: int = fact()
+    beside: int = fact()
     arithmetic: int = fact()
     checks_out: int = fact()
     slips: int = fact()
@@ -117,24 +119,33 @@ class Tallies:
     profile: str = fact()
 
 
-def tallies(table_rows: list[Row], profile: str = "") -> Tallies:
-    """Claims tested (same data, analogue) / agree / disagree / no verdict; the paper's
-    arithmetic checked / checks out / slips; and the rows never judged, by kind.
+#: Why a same-data or analogue row is not a test of the claim it stands beside.
+NOT_A_TEST = ("different data", "input", "not judged")
 
-    ``unclassified_chapters`` lists the chapters with unclassified rows ("chapter (n), ...",
-    ``"none"``); ``profile`` is passed through for the page.
+
+def tallies(table_rows: list[Row], profile: str = "") -> Tallies:
+    """Claims tested / agree / disagree / no verdict; the paper's arithmetic checked / checks out /
+    slips; and the rows never judged, by kind.
+
+    ``tested`` counts the same-data and analogue rows the rules can judge; ``beside`` those they
+    cannot (an analogue beside a plain number of the paper, a value beside one of its inputs).
+    ``no_verdict`` is what remains of the tested rows: within the noise, no noise estimate, not
+    computable. ``unclassified_chapters`` lists the chapters with unclassified rows
+    ("chapter (n), ...", ``"none"``); ``profile`` is passed through for the page.
     """
     def of(*kinds: str) -> list[Row]:
         return [r for r in table_rows if r.kind in kinds]
 
-    tested, arithmetic = of(*TESTED), of("paper arithmetic")
-    whys = [r.verdict.why for r in tested if r.verdict and r.verdict.agrees is None]
+    measured, arithmetic = of(*TESTED), of("paper arithmetic")
+    beside = [r for r in measured if r.verdict is None or r.verdict.why in NOT_A_TEST]
+    tested = [r for r in measured if r not in beside]
     return Tallies(
         tested=len(tested),
-        agree=sum(bool(r.verdict and r.verdict.agrees is True) for r in tested),
-        disagree=sum(bool(r.verdict and r.verdict.agrees is False) for r in tested),
-        no_verdict=sum(not r.verdict or r.verdict.agrees is None for r in tested),
-        within_noise=whys.count("noise"), different_data=whys.count("different data"),
+        agree=sum(r.verdict.agrees is True for r in tested),
+        disagree=sum(r.verdict.agrees is False for r in tested),
+        no_verdict=sum(r.verdict.agrees is None for r in tested),
+        within_noise=sum(r.verdict.why == "noise" for r in tested),
+        beside=len(beside),
         arithmetic=len(arithmetic),
         checks_out=sum(bool(r.verdict and r.verdict.agrees is True) for r in arithmetic),
         slips=sum(bool(r.verdict and r.verdict.agrees is False) for r in arithmetic),
