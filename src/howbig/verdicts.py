@@ -118,8 +118,8 @@ RULES: dict[str, Rule] = {r.name: r for r in (
          "the value ± half a unit of its last printed digit", _OVERLAP, _MEASURED,
          '"10.5 hours" (10.45–10.55 h); "405 features" (404.5–405.5)'),
     Rule("about", '"about", "roughly", "approximately", "ca.", "~"',
-         f"the plain number's band widened {ABOUT_FACTOR:g} times: the value ± one unit of its "
-         "last printed digit", _OVERLAP, _MEASURED,
+         f"the plain number's band widened by a factor of {ABOUT_FACTOR:g}: the value ± one "
+         "unit of its last printed digit", _OVERLAP, _MEASURED,
          '"about two hours" (1–3 h); "roughly 8.1 TB" (8.0–8.2 TB)'),
     Rule("lower bound", '"larger than X", "more than X"',
          "from X less half a unit of its last printed digit, upwards", _OVERLAP, _MEASURED,

@@ -82,6 +82,7 @@ def test_smoke_labels_fixture_rows_but_keeps_the_paper_arithmetic(tmp_path):
     assert (t.tested, t.beside, t.arithmetic, t.fixture) == (0, 0, 2, 8)
     arithmetic = repro.arithmetic_table(rows)
     assert list(arithmetic["checks out"]) == ["checks out", "does not check out"]
+    assert list(arithmetic["band"]) == ["1 to 3 h", "30,000 to 50,000 h"]
     tables = repro.section_tables(rows)
     assert {k for _, _, f in tables for k in f["kind"]} == {"fixture"}
     assert {v for _, _, f in tables for v in f["verdict"]} == {"no verdict: fixture data"}
@@ -96,13 +97,14 @@ def test_no_verdict_on_an_input_and_inputs_listed_apart(tmp_path):
 
 
 def test_section_tables_show_the_papers_words_band_and_interval(tmp_path):
-    tables = {s: f.set_index("claim kind") for s, _, f in repro.section_tables(_rows(tmp_path))}
-    factor = tables["2"].loc["order of magnitude larger"]
+    tables = {s: f.set_index("claim: band") for s, _, f in
+              repro.section_tables(_rows(tmp_path))}
+    factor = tables["2"].loc["order of magnitude larger: 5 to 20 x"]
     assert PAPER["cross_database_factor"].quote in factor["the paper says"]
-    assert factor["band"] == "5 to 20 x"
     assert factor["this build"] == "3.1 ± 0.4 x (n = 3, std over 3 seeds)"
-    gap = tables["5"].set_index("paper").loc["46 meV"]
-    assert gap["this build"] == "40 [12, 70] meV" and gap["band"] == "above 0 meV"
+    gap = tables["5"].loc["ranking: above 0 meV"]
+    assert gap["this build"] == "40 [12, 70] meV"
+    assert "number: 22.5 to 23.5 meV/atom" in tables["2"].index  # the analogue MAE's claim
 
 
 def test_external_table_lists_every_published_number_with_its_citation(tmp_path):

@@ -189,8 +189,8 @@ def _band_text(row: Row) -> str:
     lo, hi = row.verdict.band
     unit = "x" if "magnitude" in row.verdict.rule else row.number.unit if row.number else ""
     if math.isinf(hi):
-        return f"above {lo:,.4g} {unit}".strip()
-    return f"{lo:,.4g} to {hi:,.4g} {unit}".strip()
+        return f"above {lo:,.10g} {unit}".strip()
+    return f"{lo:,.10g} to {hi:,.10g} {unit}".strip()
 
 
 def _build_text(rec: Record) -> str:
@@ -231,17 +231,17 @@ def section_tables(table_rows: list[Row]) -> list[tuple[str, str, pd.DataFrame]]
 
     Returns
     -------
-    list of ``(section, caption, frame)``; columns: the paper says (its words), claim kind,
-    paper, band, kind, this build (value, interval or ± uncertainty, n and spread), verdict
-    (with the reason when there is none), note.
+    list of ``(section, caption, frame)``; columns: the paper says (its words), claim: band
+    (the claim kind and its tolerance band), kind, this build (value, interval or ±
+    uncertainty, n and spread), verdict (with the reason when there is none), note.
     """
     shown = [r for r in table_rows if r.number and r.kind in (*TESTED, "fixture", UNCLASSIFIED)]
     out = []
     for section in sorted({r.section for r in shown}, key=_section_key):
         group = [r for r in shown if r.section == section]
         frame = pd.DataFrame([{
-            "the paper says": f"“{r.number.quote}”", "claim kind": r.number.rule,
-            "paper": _paper_column(r), "band": _band_text(r), "kind": r.kind,
+            "the paper says": f"“{r.number.quote}”",
+            "claim: band": f"{r.number.rule}: {_band_text(r)}", "kind": r.kind,
             "this build": _build_text(r.record),
             "verdict": r.verdict.label if r.verdict else "-", "note": _note(r),
         } for r in group])
@@ -253,11 +253,10 @@ def arithmetic_table(table_rows: list[Row]) -> pd.DataFrame:
     """The paper's own arithmetic, recomputed from its stated inputs: checks out or not."""
     return pd.DataFrame(
         [{"section": r.section, "the paper says": f"“{r.number.quote}”",
-          "paper": _paper_column(r), "band": _band_text(r),
-          "recomputed": _build_text(r.record),
+          "band": _band_text(r), "recomputed": _build_text(r.record),
           "checks out": r.verdict.label if r.verdict else "-", "note": _note(r)}
          for r in table_rows if r.kind == "paper arithmetic" and r.number],
-        columns=["section", "the paper says", "paper", "band", "recomputed", "checks out", "note"],
+        columns=["section", "the paper says", "band", "recomputed", "checks out", "note"],
     )
 
 
