@@ -79,6 +79,7 @@ def test_rule_ranking_needs_the_order_beyond_the_noise():
     assert within.agrees is None and within.why == "noise"
     assert within.label == "no verdict: within the noise"
     assert verdict(claim, 30, kind="analogue").why == "no noise"  # no noise estimate
+    assert verdict(claim, Measured(30, uncertainty=math.nan), kind="analogue").why == "no noise"
     assert verdict(claim, 30, kind="paper arithmetic").agrees is None
 
 

@@ -116,11 +116,11 @@ _NUMBERS: tuple[PaperNumber, ...] = (
     PaperNumber("ce_features_d2_p27", 405, "", "4", "polynomial features, p=27, d=2",
                 "we explore polynomials of degree d=2 and d=3, containing 405 and 4059 features",
                 note="the printed sum over k = 0..d counts the constant (k = 0) as well; the "
-                     "paper's count leaves it out, one less than its formula"),
+                     "paper's count leaves it out"),
     PaperNumber("ce_features_d3_p27", 4059, "", "4", "polynomial features, p=27, d=3",
                 "we explore polynomials of degree d=2 and d=3, containing 405 and 4059 features",
                 note="the printed sum over k = 0..d counts the constant (k = 0) as well; the "
-                     "paper's count leaves it out, one less than its formula"),
+                     "paper's count leaves it out"),
     PaperNumber("ce_standard_p27_rmse", 250, "meV", "4", "standard CE fit RMSE, 27 clusters",
                 "yield fit root-mean-squared errors (RMSEs) larger than 250 meV", "lower bound"),
     PaperNumber("ce_plateau_features_d3", 150, "", "4", "features where the d=3 fit RMSE plateaus",
@@ -222,10 +222,11 @@ _NUMBERS: tuple[PaperNumber, ...] = (
                 "This means that to train 2000 architectures", "input"),
     PaperNumber("nas_gpu_hours", 40000, "h", "6.2", "GPU hours for the NAS",
                 "approximately 40 000 GPU hours for this dataset are needed", "about",
-                note="2000 runs of the stated two hours are 4,000 h; 40,000 h would also follow if "
-                     "every architecture was trained about ten times, as for the sweep over "
-                     "learning rates, batch sizes and dropouts behind Fig. 7, which the text does "
-                     "not say"),
+                note="the stated hours per run times the stated architectures fall far short of "
+                     "this; the figure "
+                     "would follow if every architecture was trained several times, as for the "
+                     "sweep over learning rates, batch sizes and dropouts behind Fig. 7, which "
+                     "the text does not say"),
     PaperNumber("nas_gpu_years", 4.5, "years", "6.2", "single-V100 years of the NAS",
                 "or in other words, more than 4.5 years on a single V100 GPU", "lower bound"),
     PaperNumber("usd_per_v100_hour", 3, "USD", "6.2", "AWS price per V100 hour",

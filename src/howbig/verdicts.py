@@ -297,7 +297,7 @@ def verdict(claim: str | PaperNumber, value: Any, *, kind: str,
         return none("not computable")
     lo, hi = span
     if number.rule == "ranking":
-        if lo == hi and uncertainty is None and low is None:
+        if not _finite(uncertainty) and not (_finite(low) and _finite(high)):
             return none("no noise")
         if lo > 0 or hi < 0:
             return Verdict(number.key, number.rule, kind, lo > 0, tolerance, span)

@@ -172,9 +172,10 @@ def _fmt(value: Any, fmt: str) -> str:
         return "not computable"
     if isinstance(value, int | float) and not isinstance(value, bool):
         try:
-            return fmt.format(value)
+            text = fmt.format(value)
         except (ValueError, TypeError):
             return str(value)
+        return f"{value:,.0f}" if "e+" in text else text  # 120,000, not 1.2e+05
     return str(value)
 
 
