@@ -64,6 +64,30 @@ print("profile is", profile)
 
 
 @pytest.mark.slow
+def test_papermill_injects_results_dir_beside_profile(tmp_path):
+    source = _write(tmp_path / "rec.md", """
+```{code-cell} ipython3
+:tags: [parameters]
+profile = "quick"
+results_dir = None  # set by howbig book build
+```
+
+```{code-cell} ipython3
+from howbig.report import Recorder
+Recorder("tiny", profile=profile, results_dir=results_dir)("tiny_x", 1.5, kind="analogue")
+```
+""")
+    results = tmp_path / "results"
+    run = execute_notebook(source, tmp_path / "out" / "rec.ipynb", profile="smoke",
+                           results_dir=results)
+    assert run.status == "ok", run.error
+    from howbig.report import load_results
+
+    record, = load_results(results)
+    assert (record.key, record.profile, record.kind) == ("tiny_x", "smoke", "fixture")
+
+
+@pytest.mark.slow
 def test_failing_cell_marks_the_run_failed(tmp_path):
     source = _write(tmp_path / "bad.md", """
 ```{code-cell} ipython3
