@@ -13,17 +13,20 @@ each, in parallel processes. A random forest on Magpie features runs on the same
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from howbig.chapters.transferability.statistics import chemistry_groups
-from howbig.data.sources import load_composition_table
 from howbig.data.splits import assign_splits
 from howbig.methods.training import TrainConfig
+
+if TYPE_CHECKING:  # annotations only: the declaration imports every loader
+    from howbig.profile_data import DataSource
 
 __all__ = [
     "AGGREGATE",
@@ -58,9 +61,18 @@ def composition_config(settings: Mapping, *, loss: str | None = None) -> TrainCo
     return TrainConfig(**{**values, "loss": loss or values["loss"]}, progress=False)
 
 
-def load_composition_tables(spec: Mapping[str, str]) -> dict[str, pd.DataFrame]:
-    """Raw composition tables by display name, e.g. ``{"MP": "mp_ef", "JARVIS": "jarvis_ef"}``."""
-    return {name: load_composition_table(source) for name, source in spec.items()}
+def load_composition_tables(sources: Iterable[DataSource]) -> dict[str, pd.DataFrame]:
+    """Raw composition tables by short name (``"MP"``, ``"JARVIS"``, ...).
+
+    ``sources``: composition-table sources of the profile, e.g.
+    ``data_sources("transferability", profile, role="formation energy")``.
+    """
+    tables: dict[str, pd.DataFrame] = {}
+    for source in sources:
+        if source.short in tables:
+            raise ValueError(f"two composition tables are called {source.short!r}")
+        tables[source.short] = source.load()
+    return tables
 
 
 def regrouped_splits(
