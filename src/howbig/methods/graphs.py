@@ -258,18 +258,6 @@ def graph_mask(graphs: jraph.GraphsTuple) -> np.ndarray:
     return np.arange(len(n_node)) < len(n_node) - n_padding
 
 
-def graph_mask(graphs: jraph.GraphsTuple) -> np.ndarray:
-    """Boolean mask of the real graphs of a padded batch, computed with numpy (no XLA).
-
-    Same answer as :func:`jraph.get_graph_padding_mask` for jraph-style padding (one padding
-    graph holding the padding nodes, then empty graphs), without compiling anything.
-    """
-    n_node = np.asarray(graphs.n_node)
-    nonzero = np.flatnonzero(n_node)
-    n_padding = len(n_node) - (int(nonzero[-1]) + 1 if len(nonzero) else 0) + 1
-    return np.arange(len(n_node)) < len(n_node) - n_padding
-
-
 # Expected padding (in standard deviations of a batch's size): 3.0 with one shape, 1.26 with
 # two, 0.81 with three, 0.60 with four (1.0 with three at the 1/3 and 2/3 quantiles).
 _OPTIMAL_Z = {2: [0.66], 3: [-0.06, 1.13], 4: [-0.47, 0.43, 1.38]}

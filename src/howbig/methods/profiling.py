@@ -20,6 +20,8 @@ import numpy as np
 
 from howbig.methods.allocator import keep_large_blocks_in_heap
 from howbig.methods.graphs import PaddedBatcher
+from howbig.methods.models.mpeu import mpeu
+from howbig.methods.models.schnet import schnet
 from howbig.methods.training import train_init, train_step
 
 __all__ = ["StepProfile", "device_name", "profile_models", "profile_steps"]
@@ -194,10 +196,6 @@ def profile_models(
         SchNet and MPEU on the default device, then (accelerator present and ``also_cpu``) the
         same on the CPU.
     """
-    # imported here: the models are needed only when profiling them
-    from howbig.methods.models.mpeu import mpeu
-    from howbig.methods.models.schnet import schnet
-
     batcher = PaddedBatcher(graphs, batch_size, seed=seed)
     models = {"SchNet": schnet(latent_size=latent_size, interactions=mp_steps,
                                n_species=n_species),

@@ -36,7 +36,7 @@ import numpy as np
 import optax
 
 from howbig.methods.allocator import keep_large_blocks_in_heap
-from howbig.methods.arrays import ArrayBatch, ArrayBatcher, ArraySet
+from howbig.methods.arrays import ArrayBatcher, ArraySet
 from howbig.methods.checkpoints import BatchStream, read_state, save_checkpoint, write_state
 from howbig.methods.graphs import GraphData, PaddedBatcher, graph_mask
 
