@@ -83,7 +83,6 @@ def main() -> None:
     from bench_similarity import _spectra
 
     from howbig.methods import fingerprints as F
-
     from howbig.methods import similarity_matrix as S
 
     energies, spectra = _spectra(args.n)
