@@ -226,12 +226,15 @@ def train_init(model: hk.Transformed):
 
 
 @lru_cache(maxsize=16)
-def train_step(model: hk.Transformed, loss: str = "mse", weight_decay: float = 0.0):
+def train_step(model: hk.Transformed, loss: str = "mse", weight_decay: float = 0.0,
+               donate: bool = False):
     """Jitted Adam step ``(params, state, batch, lr) -> (params, state, loss)``, cached.
 
     The one optimizer update of the package: ``optax.adam`` (``optax.adamw`` with
     ``weight_decay``) with the learning rate as an argument, so that a schedule evaluated on the
-    host reuses the compiled step. :func:`train` and :mod:`howbig.methods.profiling` run it.
+    host reuses the compiled step. :func:`train` and :mod:`howbig.methods.profiling` run it with
+    ``donate=True``: the input parameters and optimizer state are then given to XLA for the
+    outputs (no new buffers every step) and must not be used again by the caller.
     """
     adam = optax.scale_by_adam()
 
@@ -243,7 +246,12 @@ def train_step(model: hk.Transformed, loss: str = "mse", weight_decay: float = 0
         updates = jax.tree_util.tree_map(lambda u: -lr * u, updates)
         return optax.apply_updates(params, updates), opt_state, value
 
-    return jax.jit(step)
+    return jax.jit(step, donate_argnums=(0, 1) if donate else ())
+
+
+def _host(tree: Any) -> Any:
+    """A numpy copy (never a view: the step may reuse the device buffers it was given)."""
+    return jax.tree_util.tree_map(np.array, tree)
 
 
 @lru_cache(maxsize=16)
@@ -346,16 +354,16 @@ def train(model: hk.Transformed, train: GraphData | ArraySet,
                                       config.batch_size, seed=config.seed, buckets=buckets))
     val_batches = [] if validation is None else [
         (b, _real(b)) for b in batcher_for(validation, 4 * config.batch_size).all()]
-    step_jit = train_step(model, config.loss, float(config.weight_decay))
+    step_jit = train_step(model, config.loss, float(config.weight_decay), donate=True)
     compiled_before = step_jit._cache_size()
     pending = None
     if saved is None:
         pending = next(batches)
         params, opt_state = train_init(model)(np.int32(config.seed), pending)
         if init_params is not None:
-            params = jax.tree_util.tree_map(jnp.asarray, init_params)
+            params = jax.tree_util.tree_map(jnp.array, init_params)  # a copy: it is donated
             opt_state = optax.scale_by_adam().init(params)
-        result = TrainResult(params=jax.device_get(params), target_mean=mean, target_std=std,
+        result = TrainResult(params=_host(params), target_mean=mean, target_std=std,
                              config=asdict(config))
         step, best_loss, running, progress = 0, math.inf, [], (math.inf, 0)
     else:
@@ -376,7 +384,7 @@ def train(model: hk.Transformed, train: GraphData | ArraySet,
         running, last_eval = [], step
         if validation is None:
             result.history.append((step, train_loss, math.nan))
-            result.params, result.best_step = jax.device_get(params), step
+            result.params, result.best_step = _host(params), step
             return False
         out, y = _outputs(model, params, val_batches), validation.targets
         if classify:
@@ -389,7 +397,7 @@ def train(model: hk.Transformed, train: GraphData | ArraySet,
         result.history.append((step, train_loss, val_loss))
         if val_loss < best_loss:
             best_loss = val_loss
-            result.params = jax.device_get(params)
+            result.params = _host(params)
             result.best_step, result.best_val_mae, result.best_val_rmse = step, mae, rmse
             if config.checkpoint_path:
                 save_checkpoint(config.checkpoint_path, result)
