@@ -16,9 +16,9 @@ the elements nor on multiplying the formula (``Fe2O3`` = ``Fe4O6``).
 The first dense layer of the pair networks acts on ``concat(h_i, h_j)``; it is split into a
 receiver and a sender part applied per *node* and gathered per edge, and the message network's
 output layer, being linear, is applied after the attention-weighted sum, per node: the same
-function at a fraction of the cost (a formula has n nodes but n^2 edges). One attention head, width 64 and
-3 steps by default, pair networks with a hidden layer of half the width (the chapter's slim
-setting; Roost uses 3 heads and wider networks).
+function at a fraction of the cost (a formula has n nodes but n^2 edges). One attention head,
+width 64 and 3 steps by default, pair networks with a hidden layer of half the width (the
+chapter's slim setting; Roost uses 3 heads and wider networks).
 
 Contract of :mod:`howbig.methods.models`: a padded :class:`jraph.GraphsTuple` with
 ``nodes = {"element", "fraction"}`` in, one number per graph slot out.
