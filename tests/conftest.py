@@ -11,6 +11,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 FIXTURES = ROOT / "tests" / "fixtures"
 
+# progress bars off by default in tests (tqdm's own switch; TrainConfig(progress=None) honours it)
+os.environ.setdefault("TQDM_DISABLE", "1")
+
 
 @pytest.fixture(scope="session")
 def shared_mirror() -> Path:

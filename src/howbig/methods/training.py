@@ -90,7 +90,8 @@ class TrainConfig:
         shape. ``None``: 3 for runs of at least 1,000 steps, where the padding saved outweighs two
         more compilations, else 1.
     progress, desc
-        Show a tqdm progress bar, with this label.
+        Show a tqdm progress bar, with this label. ``None``: tqdm's default, shown unless the
+        environment sets ``TQDM_DISABLE=1`` (as the test suite does).
     """
 
     learning_rate: float = 1e-3
@@ -111,7 +112,7 @@ class TrainConfig:
     checkpoint_dir: str | None = None
     checkpoint_every: int = 1000
     buckets: int | None = None
-    progress: bool = True
+    progress: bool | None = None
     desc: str = "training"
 
 
@@ -373,8 +374,8 @@ def train(model: hk.Transformed, train: GraphData | ArraySet,
         progress = tuple(saved["progress"])
         result = TrainResult(**{**saved["result"], "config": asdict(config)})
     start = time.perf_counter()
-    bar = tqdm(total=config.max_steps, initial=step, desc=config.desc,
-               disable=not config.progress, leave=False)
+    shown = {} if config.progress is None else {"disable": not config.progress}
+    bar = tqdm(total=config.max_steps, initial=step, desc=config.desc, leave=False, **shown)
     last_eval = result.history[-1][0] if result.history else 0
 
     def evaluate() -> bool:
