@@ -11,9 +11,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 FIXTURES = ROOT / "tests" / "fixtures"
 
-# progress bars off by default in tests (tqdm's own switch; TrainConfig(progress=None) honours it)
-os.environ.setdefault("TQDM_DISABLE", "1")
-
 
 @pytest.fixture(scope="session")
 def shared_mirror() -> Path:
@@ -35,3 +32,11 @@ def isolated_cache(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("HOWBIG_DATA_DIR", str(cache))
     monkeypatch.delenv("HOWBIG_MIRROR", raising=False)
     return cache
+
+
+@pytest.fixture(autouse=True)
+def _quiet_progress(request, monkeypatch) -> None:
+    """Progress bars off by default (tqdm's own switch, which ``TrainConfig(progress=None)``
+    honours), except in the book tests, which check the build's progress lines."""
+    if "book" not in Path(str(request.node.path)).relative_to(ROOT).parts[:2]:
+        monkeypatch.setenv("TQDM_DISABLE", "1")
