@@ -53,3 +53,11 @@ def isolated_cache(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("HOWBIG_DATA_DIR", str(cache))
     monkeypatch.delenv("HOWBIG_MIRROR", raising=False)
     return cache
+
+
+@pytest.fixture(autouse=True)
+def _quiet_progress(request, monkeypatch) -> None:
+    """Progress bars off by default (tqdm's own switch, which ``TrainConfig(progress=None)``
+    honours), except in the book tests, which check the build's progress lines."""
+    if "book" not in Path(str(request.node.path)).relative_to(ROOT).parts[:2]:
+        monkeypatch.setenv("TQDM_DISABLE", "1")

@@ -23,7 +23,9 @@ import pandas as pd
 
 from howbig.chapters.transferability.statistics import chemistry_groups
 from howbig.data.splits import assign_splits
-from howbig.methods.training import TrainConfig
+from howbig.methods.models.roost import roost
+from howbig.methods.stoichiometry import stoichiometry_set
+from howbig.methods.training import TrainConfig, predict, train
 
 if TYPE_CHECKING:  # annotations only: the declaration imports every loader
     from howbig.profile_data import DataSource
@@ -56,8 +58,8 @@ def aggregate_by_key(table: pd.DataFrame, rule: str) -> pd.DataFrame:
 def composition_config(settings: Mapping, *, loss: str | None = None) -> TrainConfig:
     """The :class:`TrainConfig` of the stoichiometry model from a profile's ``comp_*`` keys."""
     fields = ("learning_rate", "decay_rate", "decay_steps", "batch_size", "max_steps",
-              "eval_every", "patience", "loss")
-    values = {f: settings[f"comp_{f}"] for f in fields}
+              "eval_every", "patience", "loss", "min_improvement")
+    values = {f: settings[f"comp_{f}"] for f in fields if f"comp_{f}" in settings}
     return TrainConfig(**{**values, "loss": loss or values["loss"]}, progress=False)
 
 
@@ -207,26 +209,19 @@ class TransferResult:
 @lru_cache(maxsize=4)
 def _roost(**kwargs):
     """One model object per architecture and process, so its compiled step is reused."""
-    from howbig.methods.models.roost import roost
-
     return roost(**kwargs)
 
 
 def _train_job(job: dict) -> dict:
     """One training run (module level: it runs in a worker process)."""
-    from howbig.methods.stoichiometry import stoichiometry_set
-    from howbig.methods.stoichiometry_training import predict_stoichiometry, train_stoichiometry
-
     model = _roost(**job["model"])
-    config = TrainConfig(**job["config"])
+    config = TrainConfig(**{**job["config"], "desc": f"{job['name']} seed {job['config']['seed']}"})
     sets = {s: stoichiometry_set(job[s]["key"], job[s]["target"]) for s in ("train", "validation")}
-    result = train_stoichiometry(model, sets["train"], sets["validation"], config,
-                                 desc=f"{job['name']} seed {config.seed}",
-                                 min_improvement=job["min_improvement"])
+    result = train(model, sets["train"], sets["validation"], config)
     frames = []
     for tested, rows in job["tests"].items():
-        pred = predict_stoichiometry(model, result, stoichiometry_set(rows["key"], rows["target"]),
-                                     batch_size=config.batch_size)
+        pred = predict(model, result, stoichiometry_set(rows["key"], rows["target"]),
+                       batch_size=config.batch_size)
         frames.append(pd.DataFrame({"tested_on": tested, "key": rows["key"],
                                     "group": rows["group"], "target": rows["target"],
                                     "prediction": pred}))
@@ -255,7 +250,7 @@ def _collect(outputs: list[dict]) -> TransferResult:
 def plan_runs(
     sets: Mapping[str, Mapping[str, pd.DataFrame]], *, config: TrainConfig,
     seeds: Sequence[int], model: Mapping | None = None, tag: str = "",
-    tests: Mapping[str, pd.DataFrame] | None = None, min_improvement: float = 0.0,
+    tests: Mapping[str, pd.DataFrame] | None = None, min_improvement: float | None = None,
 ) -> list[dict]:
     """Training runs: every training set of ``sets`` (:func:`training_sets`) x every seed.
 
@@ -272,13 +267,15 @@ def plan_runs(
     tests
         Test sets by name (default: the ``test`` part of every database in ``sets``).
     min_improvement
-        Relative improvement of the validation loss that early stopping counts as progress.
+        Relative improvement of the validation loss that early stopping counts as progress
+        (``TrainConfig.min_improvement``; default: ``config``'s).
     """
     tests = tests if tests is not None else {n: s["test"] for n, s in sets.items() if "test" in s}
     columns = ["key", "target"]
     return [{
-        "tag": tag, "name": name, "model": dict(model or {}), "min_improvement": min_improvement,
-        "config": {**asdict(config), "seed": int(seed)},
+        "tag": tag, "name": name, "model": dict(model or {}),
+        "config": {**asdict(config), "seed": int(seed), **(
+            {} if min_improvement is None else {"min_improvement": min_improvement})},
         "train": part["train"][columns], "validation": part["validation"][columns],
         "tests": {n: t[[*columns, "group"]] for n, t in tests.items()},
     } for name, part in sets.items() for seed in seeds]
