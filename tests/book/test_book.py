@@ -62,6 +62,30 @@ print("profile is", profile)
 
 
 @pytest.mark.slow
+def test_papermill_injects_results_dir_beside_profile(tmp_path):
+    source = _write(tmp_path / "rec.md", """
+```{code-cell} ipython3
+:tags: [parameters]
+profile = "quick"
+results_dir = None  # set by howbig book build
+```
+
+```{code-cell} ipython3
+from howbig.report import Recorder
+Recorder("tiny", profile=profile, results_dir=results_dir)("tiny_x", 1.5, kind="analogue")
+```
+""")
+    results = tmp_path / "results"
+    run = execute_notebook(source, tmp_path / "out" / "rec.ipynb", profile="smoke",
+                           results_dir=results)
+    assert run.status == "ok", run.error
+    from howbig.report import load_results
+
+    record, = load_results(results)
+    assert (record.key, record.profile, record.kind) == ("tiny_x", "smoke", "fixture")
+
+
+@pytest.mark.slow
 def test_failing_cell_marks_the_run_failed(tmp_path):
     source = _write(tmp_path / "bad.md", """
 ```{code-cell} ipython3
@@ -141,9 +165,25 @@ def test_smoke_profile_is_full_with_sizes_cut():
         assert set(PROFILES["smoke"][chapter]) == set(block), chapter
         unknown = set(SMOKE_OVERRIDES.get(chapter, {})) - set(block)
         assert not unknown, f"SMOKE_OVERRIDES[{chapter!r}] names keys full lacks: {unknown}"
-        for key in ("databases", "nomad"):  # data sources are the full profile's
-            if key in block:
-                assert PROFILES["smoke"][chapter][key] == block[key]
+
+
+def test_smoke_runs_the_full_profiles_loaders_on_honestly_labelled_fixtures():
+    from howbig.profile_data import SOURCES
+    from howbig.profiles import data_sources
+
+    for chapter in SOURCES["full"]:
+        full, smoke_ = data_sources(chapter, "full"), data_sources(chapter, "smoke")
+        # the same code path: every role with the same loaders, in the same order
+        assert [(s.role, s.loader) for s in smoke_] == [(s.role, s.loader) for s in full]
+        for real, used in zip(full, smoke_, strict=True):
+            if used.fixture:  # a fixture is named as what it is, never as the real database
+                assert "fixture" in used.label and "fixture" in used.short, used
+                assert used.label != real.label and used.stand_in and not used.datasets
+            else:
+                assert used == real, chapter
+    # the AFLUX fixture is MP-20 structures: its label says so (issue 19)
+    aflux = [s for s in data_sources("transferability", "smoke") if "AFLUX" in s.label]
+    assert aflux and all("MP-20" in s.label and "AFLOW" not in s.short for s in aflux)
 
 
 def test_fixture_server_feeds_the_real_loaders(tmp_path, monkeypatch):

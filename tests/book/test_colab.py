@@ -57,6 +57,7 @@ from howbig.profiles import expected_run_time
 
 print(expected_run_time("transferability"))
 value = np.pi
+interactive = results_dir is None
 ```
 
 ```{code-cell} ipython3
@@ -186,8 +187,11 @@ def test_export_drops_book_only_cells_and_offers_quick_and_full(tmp_path):
     _build(root)
     notebook = _export(root, tmp_path)
     code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
-    assert "glue(" not in code and "fixture_banner" not in code and "results_dir" not in code
+    assert "glue(" not in code and "fixture_banner" not in code
     params = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
+    assert "results_dir" not in params.source
+    setup = [c.source for c in notebook.cells if c.cell_type == "code"][1]
+    assert "results_dir = None" in setup  # a kept cell reads it
     assert 'profile = "full"  #@param ["quick", "full"]' in params.source
     assert "smoke" not in params.source
 
@@ -262,7 +266,7 @@ def test_build_records_commit_and_source_of_each_run(tmp_path, monkeypatch):
     monkeypatch.setattr(book, "build_commit", lambda root: COMMIT)
     status, status_path = {"runs": {}}, tmp_path / "status.json"
     assert book._execute_all(root, tmp_path / "stage", [doc], status, status_path, "quick",
-                             None) == []
+                             None, tmp_path / "results") == []
     run = json.loads(status_path.read_text())["runs"][doc]
     assert run["commit"] == COMMIT
     assert run["source_sha256"] == colab.source_digest(root / f"{doc}.md")

@@ -30,6 +30,8 @@ def test_notebook_parses_and_has_one_parameters_cell(path):
     params = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1, f"{path.name}: expected exactly one parameters cell"
     assert re.search(r'^profile\s*=\s*"(quick|full|smoke)"', params[0].source, re.M)
+    # the book build injects where the records go; nothing else says "this is a book build"
+    assert re.search(r"^results_dir\s*=\s*None\b", params[0].source, re.M)
     # Outputs are never committed: the sources are text.
     assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code")
 

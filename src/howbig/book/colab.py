@@ -12,7 +12,8 @@
   per profile (:data:`howbig.profiles.EXPECTED_MINUTES`) and measured in the build. A chapter's
   own ``print(expected_run_time(...))`` line is dropped;
 * **the parameters cell** offers ``quick`` and ``full`` only (a Colab form); ``results_dir``, set
-  by the book's build, is not in it;
+  by the book's build, is not in it (the setup cell sets it to ``None`` where a kept cell reads
+  it);
 * **solutions collapsed**: a code cell the book hides (``hide-cell``/``hide-input``) becomes a
   Colab form cell (``#@title Solution``, ``cellView: form``); a ``{dropdown}`` becomes
   ``<details>``;
@@ -362,6 +363,11 @@ def colab_notebook(root: Path, doc: str, *, executed: Path | None = None,
             kept.append(cell.source)
         if cell.source.strip():
             cells.append(cell)
+    # The book's build sets results_dir (where records go); a notebook run records nothing.
+    book_setting = ""
+    if "results_dir" in set().union(*(_used(ast.parse(_code(c))) for c in kept)):
+        book_setting = "results_dir = None  # the book's build keeps its records there; none here\n"
+        kept.append(book_setting)
     leaks = book_only_leaks(kept, dropped)
     if leaks:
         raise ValueError(f"{doc}: cells kept on Colab use names that only book-only code "
@@ -374,7 +380,7 @@ def colab_notebook(root: Path, doc: str, *, executed: Path | None = None,
         nbformat.v4.new_markdown_cell(note),
         nbformat.v4.new_code_cell(_install_cell(repository_url(root), commit)),
         nbformat.v4.new_code_cell(_runtime_cell(chapter, EXPECTED_MINUTES.get(chapter, {}),
-                                                profile, seconds)),
+                                                profile, seconds) + book_setting),
     ]
     title = 1 if cells and cells[0].cell_type == "markdown" \
         and cells[0].source.lstrip().startswith("#") else 0

@@ -73,15 +73,11 @@ def test_gap_ranking_agrees_is_none_within_the_interval_and_follows_the_paper_ou
     from types import SimpleNamespace
 
     from howbig.chapters.complexity.facts import gap_ranking_agrees
-    from howbig.paper import paper_value
 
-    paper_rf_better = paper_value("rf_aflow_gap_mae") < paper_value("nn_aflow_gap_mae")
-    unresolved = SimpleNamespace(difference_resolved=False,
-                                 nn_minus_rf=SimpleNamespace(estimate=0.1))
-    assert gap_ranking_agrees(unresolved) is None
-    rf_better = SimpleNamespace(difference_resolved=True,
-                                nn_minus_rf=SimpleNamespace(estimate=0.05))
-    nn_better = SimpleNamespace(difference_resolved=True,
-                                nn_minus_rf=SimpleNamespace(estimate=-0.05))
-    assert gap_ranking_agrees(rf_better) is paper_rf_better
-    assert gap_ranking_agrees(nn_better) is (not paper_rf_better)
+    def comparison(estimate, low, high):
+        return SimpleNamespace(nn_minus_rf=SimpleNamespace(estimate=estimate, low=low,
+                                                           high=high, n=100))
+
+    assert gap_ranking_agrees(comparison(0.1, -0.02, 0.2)) is None  # interval includes 0
+    assert gap_ranking_agrees(comparison(0.05, 0.01, 0.09)) is True  # RF better, as the paper
+    assert gap_ranking_agrees(comparison(-0.05, -0.09, -0.01)) is False

@@ -179,4 +179,4 @@ def test_quick_dataset_is_chapter_2s_split_of_the_mp20_sample(shared_mirror):
     data = quick_dataset("band_gap", max_structures=60, seed=1, progress=False)
     assert data.n_structures == 60 == len(data.train) + len(data.validation)
     assert 0.6 < len(data.train) / 60 < 0.95  # a group split: about, not exactly, 80 %
-    assert data.unit == "eV" and data.source == "mp20_sample"
+    assert data.unit == "eV" and data.source.datasets == ("mp20_sample",)

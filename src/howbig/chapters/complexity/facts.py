@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from howbig.chapters.complexity.band_gaps import GapComparison
 from howbig.chapters.complexity.small_data import Experiment1
 from howbig.methods.complexity import Eq4, weighted_complexity
 from howbig.paper import paper_value
+from howbig.report import Measured
+from howbig.verdicts import verdict
 
 __all__ = ["CurveFacts", "Eq4Facts", "Experiment1Facts", "GapFacts", "SweepFacts",
            "curve_facts", "eq4_facts", "experiment1_facts", "gap_facts", "gap_ranking_agrees",
-           "gap_verdict", "sweep_facts"]
+           "gap_verdict", "rf_nn_gap", "sisso_nn_gap", "sweep_facts"]
 
 
 @dataclass(frozen=True)
@@ -102,12 +105,28 @@ class GapFacts:
     nn_params2: int
 
 
+def sisso_nn_gap(exp: Experiment1) -> Measured:
+    """NN minus SISSO test RMSLE (positive: SISSO better, the paper's order), with the two
+    fold standard deviations added in quadrature as its noise."""
+    sm = exp.summary
+    return Measured(float(sm.loc["NN (best)", "RMSLE mean"] - sm.loc["SISSO", "RMSLE mean"]),
+                    uncertainty=float(np.hypot(sm.loc["NN (best)", "RMSLE std"],
+                                               sm.loc["SISSO", "RMSLE std"])),
+                    n=exp.n_splits, spread=f"fold stds over {exp.n_splits} folds in quadrature")
+
+
+def rf_nn_gap(comparison: GapComparison) -> Measured:
+    """NN minus RF test MAE in meV (positive: the forest better, the paper's order), with the
+    paired bootstrap interval."""
+    d = comparison.nn_minus_rf
+    return Measured(1e3 * d.estimate, low=1e3 * d.low, high=1e3 * d.high, n=d.n,
+                    spread="95% paired bootstrap CI over test compounds")
+
+
 def gap_ranking_agrees(comparison: GapComparison) -> bool | None:
-    """Whether RF vs NN ranks as in the paper; ``None`` when the paired interval includes 0."""
-    if not comparison.difference_resolved:
-        return None
-    paper_rf_better = paper_value("rf_aflow_gap_mae") < paper_value("nn_aflow_gap_mae")
-    return bool((comparison.nn_minus_rf.estimate > 0) == paper_rf_better)
+    """Whether RF vs NN ranks as in the paper, by the ranking rule of :mod:`howbig.verdicts`;
+    ``None`` when the paired interval includes 0."""
+    return verdict("rf_nn_gap_ranking", rf_nn_gap(comparison), kind="analogue").agrees
 
 
 def gap_facts(magpie: GapComparison, aims: GapComparison, icsd: GapComparison) -> GapFacts:

@@ -14,10 +14,11 @@ the node states followed by a small network, so the prediction does not depend o
 the elements nor on multiplying the formula (``Fe2O3`` = ``Fe4O6``).
 
 The first dense layer of the pair networks acts on ``concat(h_i, h_j)``; it is split into a
-receiver and a sender part applied per *node* and gathered per edge, which gives the same function
-at a fraction of the cost (a formula has n nodes but n^2 edges). One attention head, width 64 and
-3 steps by default, pair networks with a hidden layer of half the width (the chapter's slim
-setting; Roost uses 3 heads and wider networks).
+receiver and a sender part applied per *node* and gathered per edge, and the message network's
+output layer, being linear, is applied after the attention-weighted sum, per node: the same
+function at a fraction of the cost (a formula has n nodes but n^2 edges). One attention head,
+width 64 and 3 steps by default, pair networks with a hidden layer of half the width (the
+chapter's slim setting; Roost uses 3 heads and wider networks).
 
 Contract of :mod:`howbig.methods.models`: a padded :class:`jraph.GraphsTuple` with
 ``nodes = {"element", "fraction"}`` in, one number per graph slot out.
@@ -51,12 +52,18 @@ class WeightedAttention(hk.Module):
         pair = jax.nn.silu(pair)
         # no bias: the softmax over j is invariant to a constant added to every g_ij
         gate = hk.Linear(1, with_bias=False, name="gate")(pair[:, :hid])[:, 0]
-        message = hk.Linear(self.width, name="message")(pair[:, hid:])
         power = hk.get_parameter("pow", (), init=jnp.ones)
         logits = gate + power * jnp.log(fractions)[senders]
-        attention = jraph.segment_softmax(logits, receivers, num_segments=h.shape[0])
-        return h + jax.ops.segment_sum(attention[:, None] * message, receivers,
-                                       num_segments=h.shape[0])
+        n = h.shape[0]
+        attention = jraph.segment_softmax(logits, receivers, num_segments=n)
+        # sum_j a_ij (x_ij W + b) = (sum_j a_ij x_ij) W + b, as sum_j a_ij = 1: the message
+        # layer runs once per node instead of once per edge (a node without edges, padding
+        # only, receives nothing, as before)
+        pooled = jax.ops.segment_sum(attention[:, None] * pair[:, hid:], receivers,
+                                     num_segments=n)
+        has_edges = jax.ops.segment_sum(jnp.ones_like(logits), receivers, num_segments=n) > 0
+        message = hk.Linear(self.width, name="message")(pooled)
+        return h + jnp.where(has_edges[:, None], message, 0.0)
 
 
 def roost(*, width: int = 64, mp_steps: int = 3, hidden: int | None = None) -> hk.Transformed:
