@@ -11,6 +11,8 @@ Examples
     howbig data fetch gesn2n4 --force   # replace a damaged cached file by a verified copy
     howbig book build                # execute all notebooks (quick) and render the site
     howbig book run 02_transferability --profile full   # execute one chapter
+    howbig book colab                # Colab notebooks from the executed build of this commit
+    howbig book check-pages _build/html   # no warning or build path in a rendered page
     howbig dft hbn --jobs 2          # regenerate Chapter 3's h-BN data (resumable)
     howbig nas worker --storage postgresql://u:pw@host/db --study mpeu --n-trials 25
 
@@ -145,6 +147,12 @@ def _book(args: argparse.Namespace) -> int:
 
     root = Path(getattr(args, "root", ".")).resolve()
     build_dir = Path(args.build_dir).resolve() if getattr(args, "build_dir", None) else None
+    if args.action in ("build", "colab"):
+        from howbig.book.colab import placeholder_warning
+
+        warning = placeholder_warning(root)
+        if warning:
+            print(f"[howbig] {warning}", file=sys.stderr)
     if args.action == "build":
         return book.build(root, profile=args.profile, render=not args.no_render,
                           timeout=args.timeout, build_dir=build_dir)
@@ -154,7 +162,14 @@ def _book(args: argparse.Namespace) -> int:
         return book.build(root, profile=args.profile, only=docs, render=args.render,
                           timeout=args.timeout, build_dir=build_dir)
     if args.action == "colab":
-        for path in book.colab_notebooks(root, Path(args.out), build_dir=build_dir):
+        from howbig.book.colab import BuildMissingError
+
+        try:
+            written = book.colab_notebooks(root, Path(args.out), build_dir=build_dir)
+        except BuildMissingError as exc:
+            print(f"howbig: error: {exc}", file=sys.stderr)
+            return 1
+        for path in written:
             print(path)
         return 0
     if args.action == "check-repository":
@@ -174,6 +189,18 @@ def _book(args: argparse.Namespace) -> int:
             print(f"{page}: names the quick-profile stand-in {name!r}", file=sys.stderr)
         print(f"[howbig] stand-in check: {len(found)} mention(s) in {args.site}")
         return 1 if found else 0
+    if args.action == "check-pages":
+        from howbig.book.check_pages import check_site, figures_without_alt, pages
+
+        problems = check_site(Path(args.site), smoke=args.smoke, require_alt=args.require_alt,
+                              extra_paths=(str(root),))
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"[howbig] page check of {args.site}: {len(problems)} problem(s)")
+        if not args.require_alt:
+            missing = sum(len(figures_without_alt(main)) for _, main in pages(Path(args.site)))
+            print(f"[howbig] figures without alt text: {missing} (--require-alt fails on them)")
+        return 1 if problems else 0
     raise AssertionError(args.action)
 
 
@@ -238,6 +265,14 @@ def _parser() -> argparse.ArgumentParser:
     smoke_p = book_sub.add_parser("check-smoke",
                                   help="fail if a rendered smoke page names a quick stand-in")
     smoke_p.add_argument("site", help="rendered site, e.g. _build/smoke/html")
+    pages_p = book_sub.add_parser(
+        "check-pages", help="fail on warnings or build paths in rendered pages (and, with "
+                            "--smoke, on a chapter page without the fixture banner)")
+    pages_p.add_argument("site", help="rendered site, e.g. _build/html")
+    pages_p.add_argument("--smoke", action="store_true",
+                         help="a smoke site: every chapter page must show the fixture banner")
+    pages_p.add_argument("--require-alt", action="store_true",
+                         help="also fail on a figure without alt text")
 
     dft_p = sub.add_parser("dft", help="generate the data this project computes itself")
     dft_p.add_argument("generator", choices=sorted(DFT_COMMANDS),

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import yaml
 
+from howbig.book.colab import build_commit, source_digest
 from howbig.book.execute import NotebookRun, execute_notebook
 
 __all__ = [
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 # Pages that read the chapters' records run after them, in this order.
-LAST = ("book/reproducibility", "book/conclusions", "book/index", "book/status")
+LAST = ("book/reproducibility", "book/conclusions", "book/index", "book/teacher", "book/status")
 
 
 def is_notebook_source(path: Path) -> bool:
@@ -221,6 +222,7 @@ def _execute_all(root: Path, stage: Path, selected: list[str], status: dict,
                  status_path: Path, profile: str, timeout: int | None,
                  results: Path) -> list[str]:
     failed = []
+    commit = build_commit(root)
     documents = [d for d in selected
                  if (root / f"{d}.md").is_file() and is_notebook_source(root / f"{d}.md")]
     for number, doc in enumerate(documents, start=1):
@@ -231,7 +233,9 @@ def _execute_all(root: Path, stage: Path, selected: list[str], status: dict,
         run: NotebookRun = execute_notebook(root / f"{doc}.md", stage / f"{doc}.ipynb",
                                             profile=profile, results_dir=results, cwd=root,
                                             timeout=timeout)
-        status["runs"][doc] = asdict(run)
+        # The Colab export checks that each chapter ran at this commit, from this source.
+        status["runs"][doc] = {**asdict(run), "commit": commit,
+                               "source_sha256": source_digest(root / f"{doc}.md")}
         status_path.write_text(json.dumps(status, indent=1))
         print(f"[howbig]   {doc}: {run.status} in {run.seconds:.1f} s", flush=True)
         if run.status != "ok":
