@@ -352,21 +352,23 @@ def stand_in_names() -> dict[str, tuple[str, ...]]:
             for s in sources if s.stand_in and s.label not in smoke}
 
 
-#: Expected wall time of each chapter in minutes (chapter -> profile -> minutes): quick and
-#: smoke as measured by CI builds on 2 CPU cores (``_build/status.json``; round up), full an
-#: estimate for one GPU that no build has measured yet. Shown in the first cell of the Colab
-#: notebooks and by each chapter before it starts (:func:`expected_run_time`).
+#: Expected wall time of each notebook page in minutes (page -> profile -> minutes), keyed by
+#: the page's file stem (``"02_transferability"``; a chapter split into sections has one entry
+#: per section page): quick and smoke as measured by CI builds on 2 CPU cores
+#: (``_build/status.json``; round up), full an estimate for one GPU that no build has measured
+#: yet. Read through :func:`expected_minutes` by the Colab setup cell, the status page, the
+#: teacher's guide and the pages' goals blocks.
 EXPECTED_MINUTES: dict[str, dict[str, float]] = {
     # quick / smoke: CI build of 2026-11-30 on 2 cores (270 / 83 s, 4.5 / 5.3 s, 35 / 32 s,
     # 141 / 58 s, 78 / 36 s), rounded up to whole minutes
-    "transferability": {"quick": 5, "full": 600, "smoke": 2},
-    "similarity": {"quick": 1, "full": 15, "smoke": 1},
-    "cluster_expansion": {"quick": 1, "full": 10, "smoke": 1},
-    "complexity": {"quick": 3, "full": 90, "smoke": 1},
-    "infrastructure": {"quick": 2, "full": 240, "smoke": 1},
+    "02_transferability": {"quick": 5, "full": 600, "smoke": 2},
+    "03_similarity": {"quick": 1, "full": 15, "smoke": 1},
+    "04_cluster_expansion": {"quick": 1, "full": 10, "smoke": 1},
+    "05_complexity": {"quick": 3, "full": 90, "smoke": 1},
+    "06_infrastructure": {"quick": 2, "full": 240, "smoke": 1},
 }
 
-#: How each profile's run time above was obtained, for the sentence a chapter prints.
+#: How each profile's run time above was obtained.
 RUN_TIME_BASIS = {
     "quick": "2 CPU cores, measured",
     "full": "one GPU, an estimate not yet measured",
@@ -374,20 +376,15 @@ RUN_TIME_BASIS = {
 }
 
 
-def expected_run_time(chapter: str) -> str:
-    """One sentence with the expected run time of ``chapter`` in every profile.
+def expected_minutes(doc: str) -> dict[str, float]:
+    """Expected minutes per profile of the notebook page ``doc`` (a path or its stem).
 
     Examples
     --------
-    >>> expected_run_time("similarity").startswith("Expected run time of this chapter: about")
-    True
+    >>> expected_minutes("notebooks/03_similarity")["quick"]
+    1
+    >>> expected_minutes("book/status")
+    {}
     """
-    minutes = EXPECTED_MINUTES[chapter]
-
-    def span(value: float) -> str:
-        return f"{value:g} min" if value < 120 else f"{value / 60:g} h"
-
-    parts = [f"about {span(minutes[p])} in the {p} profile ({RUN_TIME_BASIS[p]})"
-             for p in ("quick", "full", "smoke") if p in minutes]
-    return "Expected run time of this chapter: " + "; ".join(parts) + "."
-
+    stem = doc.rstrip("/").rsplit("/", 1)[-1].removesuffix(".md").removesuffix(".ipynb")
+    return dict(EXPECTED_MINUTES.get(stem, {}))

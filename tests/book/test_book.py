@@ -241,7 +241,7 @@ def test_status_table_sets_expected_minutes_beside_the_run(tmp_path):
         "notebooks/06_infrastructure": {"profile": "quick", "status": "ok", "seconds": 90.0},
         "book/reproducibility": {"profile": "quick", "status": "ok", "seconds": 3.0}}}))
     table = runs_table(status).set_index("notebook")
-    expected = EXPECTED_MINUTES["infrastructure"]["quick"]
+    expected = EXPECTED_MINUTES["06_infrastructure"]["quick"]
     assert table.loc["notebooks/06_infrastructure", "expected minutes"] == f"{expected:g}"
     assert table.loc["book/reproducibility", "expected minutes"] == "-"
 

@@ -53,9 +53,6 @@ fixture_banner(profile)
 
 ```{code-cell} ipython3
 import numpy as np
-from howbig.profiles import expected_run_time
-
-print(expected_run_time("transferability"))
 value = np.pi
 interactive = results_dir is None
 ```
@@ -178,7 +175,6 @@ def test_export_puts_the_install_cell_first_and_prints_the_run_time_once(tmp_pat
     assert "import jax" in code[1] and "EXPECTED_MINUTES" in code[1]
     assert "ran it in 1.5 min" in code[1]  # 90 s
     assert 'ran it in 5 s.")' in colab._runtime_cell("x", {}, "quick", 4.6)
-    assert not any("expected_run_time(" in c and "print" in c for c in code[2:])
     assert sum("Expected run time" in c for c in code) == 1
 
 

@@ -9,8 +9,7 @@
   commit of the build, from the repository named once, by ``repository.url`` in ``_config.yml``
   (the source notebooks carry no install cell); off Colab it installs nothing;
 * then one cell that reports the accelerator JAX sees and prints the run time once: expected
-  per profile (:data:`howbig.profiles.EXPECTED_MINUTES`) and measured in the build. A chapter's
-  own ``print(expected_run_time(...))`` line is dropped;
+  per profile (:func:`howbig.profiles.expected_minutes`) and measured in the build;
 * **the parameters cell** offers ``quick`` and ``full`` only (a Colab form); ``results_dir``, set
   by the book's build, is not in it (the setup cell sets it to ``None`` where a kept cell reads
   it);
@@ -65,7 +64,6 @@ COLAB_PROFILES = ("quick", "full")
 #: Extras of the Colab install: every chapter's dependencies.
 EXTRAS = "[chemistry]"
 HIDDEN_CODE = ("hide-cell", "hide-input")
-_RUN_TIME_PRINT = re.compile(r"^\s*print\(expected_run_time\([^()]*\)\)\s*(#.*)?$", re.M)
 
 
 # ---------------------------------------------------------------------------------- settings
@@ -334,7 +332,7 @@ def colab_notebook(root: Path, doc: str, *, executed: Path | None = None,
     import jupytext
     import nbformat
 
-    from howbig.profiles import EXPECTED_MINUTES
+    from howbig.profiles import expected_minutes
 
     root = Path(root)
     source = root / f"{doc}.md"
@@ -355,10 +353,8 @@ def colab_notebook(root: Path, doc: str, *, executed: Path | None = None,
         elif "parameters" in tags:
             cell.source, removed = _parameters(cell.source, profile)
             dropped += removed
-        else:
-            cell.source = _RUN_TIME_PRINT.sub("", cell.source).strip("\n")
-            if set(HIDDEN_CODE) & set(tags):
-                _collapse(cell)
+        elif set(HIDDEN_CODE) & set(tags):
+            _collapse(cell)
         if cell.cell_type == "code":
             kept.append(cell.source)
         if cell.source.strip():
@@ -379,7 +375,7 @@ def colab_notebook(root: Path, doc: str, *, executed: Path | None = None,
     head = [
         nbformat.v4.new_markdown_cell(note),
         nbformat.v4.new_code_cell(_install_cell(repository_url(root), commit)),
-        nbformat.v4.new_code_cell(_runtime_cell(chapter, EXPECTED_MINUTES.get(chapter, {}),
+        nbformat.v4.new_code_cell(_runtime_cell(chapter, expected_minutes(doc),
                                                 profile, seconds) + book_setting),
     ]
     title = 1 if cells and cells[0].cell_type == "markdown" \

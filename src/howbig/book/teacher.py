@@ -177,13 +177,12 @@ def timed_plan(outlines: list[ChapterOutline], runs: pd.DataFrame) -> pd.DataFra
 
     ``runs`` is the status page's table (:func:`howbig.book.status.runs_table`).
     """
-    from howbig.profiles import EXPECTED_MINUTES
+    from howbig.profiles import expected_minutes
 
     seconds = dict(zip(runs["notebook"], runs["seconds"], strict=True)) if len(runs) else {}
     rows = []
     for outline in outlines:
-        chapter = re.sub(r"^\d+_", "", Path(outline.doc).name)
-        expected = EXPECTED_MINUTES.get(chapter, {})
+        expected = expected_minutes(outline.doc)
         run = seconds.get(outline.doc)
         rows.append({
             "chapter": f"{{doc}}`/{outline.doc}`",
