@@ -21,40 +21,54 @@ __all__ = ["PROFILES", "data_credits", "data_names", "data_sources",
 PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     "quick": {
         "transferability": {
-            "max_train": 16_000,       # training formulas per database (random subsample)
-            "max_validation": 2_000,
-            "seeds": (0, 1, 2),        # Ef transfer matrix
-            "gap_seeds": (0,),
-            "roost_width": 64,
-            "roost_steps": 3,
-            "comp_batch_size": 256,
-            "comp_learning_rate": 3e-3,
-            "comp_decay_rate": 0.25,
-            "comp_decay_steps": 800,
-            "comp_max_steps": 2_400,
-            "comp_eval_every": 100,
-            "comp_patience": 300,      # steps without progress of the validation loss ...
-            "comp_min_improvement": 0.005,  # ... progress = 0.5 % below the last progress
-            "comp_loss": "mae",
-            "curve_train": (3_000, 6_000),  # smaller MP training sets (one seed): learning curve
-            "forest_trees": 60,
+            # Section 2.1: the three formation-energy tables (DatabaseSettings)
+            "target_window": (-5.0, 2.5),  # eV/atom kept in every database
+            "max_formulas": None,          # cut of every table (smoke); None: all formulas
             "n_boot": 400,
-            "jobs": 2,                 # worker processes for the training runs (-1: all cores)
-            # crystal graphs: MPEU on the structure databases of data_sources(..., "structures")
-            "max_structures": None,    # structures per database (random subsample; None: all)
-            "curve_fractions": (0.25, 0.5, 1.0),
-            "latent_size": 32,         # paper: 256 (MP run), 64 in the benchmark
-            "mp_steps": 3,
-            "batch_size": 32,
-            "learning_rate": 2e-3,
-            "decay_rate": 0.5,
-            "decay_steps": 500,
-            "max_steps": 1_500,
-            "eval_every": 50,
-            "patience": 300,           # steps without improvement of the validation loss
             "split_seed": 0,
-            "seed": 0,
-            "graph_jobs": 1,           # processes for the k-NN graphs (-1: all cores)
+            # Sections 2.2 and 2.3: every composition-model run (RunSettings, prefix run_)
+            "run_width": 64,
+            "run_mp_steps": 3,
+            "run_batch_size": 256,
+            "run_learning_rate": 3e-3,
+            "run_final_lr_fraction": 1 / 64,  # the learning rate at a run's last step / first
+            "run_epochs": 25,              # steps = max(min_steps, epochs * n / batch_size)
+            "run_min_steps": 1_500,
+            "run_eval_every": 100,
+            "run_patience": 500,           # steps without progress of the validation MAE ...
+            "run_min_improvement": 0.002,  # ... progress = 0.2 % below the last progress
+            "run_max_validation": 2_000,
+            "run_matrix_seeds": (0, 1),    # full-size runs: the transfer matrix
+            "run_combined_seeds": (0, 1),
+            "run_combined_cap": None,      # formulas per database in the combined model
+            "run_jobs": 2,                 # worker processes (-1: all cores)
+            # Section 2.3: learning curves and fine-tuning (CurveSettings, prefix curve_)
+            "curve_sizes": 5,
+            "curve_span": 32,
+            "curve_seeds": (0, 1, 2),
+            "curve_finetune_sizes": 5,     # the 5 smallest JARVIS sizes: all of them
+            "curve_finetune_seeds": (0, 1),
+            "curve_finetune_learning_rate": 1e-3,
+            "curve_fit_boot": 1_000,
+            "curve_tolerance": 0.1,
+            # Section 2.4: published split, band gaps, MPEU on crystal graphs (YardstickSettings)
+            "published_seeds": (0, 1),
+            "published_epochs": 25,
+            "gap_max_train": 16_000,
+            "gap_seeds": (0,),
+            "max_structures": None,        # structures per database (random subsample)
+            "mpeu_curve_fractions": (0.25, 0.5, 1.0),
+            "mpeu_latent_size": 32,        # paper: 256 (MP run), 64 in the benchmark
+            "mpeu_mp_steps": 3,
+            "mpeu_batch_size": 32,
+            "mpeu_learning_rate": 2e-3,
+            "mpeu_decay_rate": 0.5,
+            "mpeu_decay_steps": 500,
+            "mpeu_max_steps": 1_500,
+            "mpeu_eval_every": 50,
+            "mpeu_patience": 300,          # steps without improvement of the validation loss
+            "mpeu_seed": 0,
+            "graph_jobs": 1,               # processes for the k-NN graphs (-1: all cores)
         },
         "similarity": {
             # NOMAD FHI-aims entries are read where data_sources(...) names them (full, smoke)
@@ -117,40 +131,51 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     },
     "full": {
         "transferability": {
-            "max_train": None,         # all training formulas
-            "max_validation": None,
-            "seeds": (0, 1, 2, 3, 4),
-            "gap_seeds": (0, 1, 2),
-            "roost_width": 64,
-            "roost_steps": 3,
-            "comp_batch_size": 256,
-            "comp_learning_rate": 1e-3,
-            "comp_decay_rate": 0.5,
-            "comp_decay_steps": 20_000,
-            "comp_max_steps": 200_000,
-            "comp_eval_every": 1_000,
-            "comp_patience": 20_000,
-            "comp_min_improvement": 0.002,
-            "comp_loss": "mae",
-            "curve_train": (3_000, 12_000),
-            "forest_trees": 300,
+            "target_window": (-5.0, 2.5),
+            "max_formulas": None,
             "n_boot": 1_000,
-            "jobs": 1,                 # one process: on a GPU the runs share the device
+            "split_seed": 0,
+            "run_width": 64,
+            "run_mp_steps": 3,
+            "run_batch_size": 256,
+            "run_learning_rate": 3e-3,
+            "run_final_lr_fraction": 1 / 64,
+            "run_epochs": 100,
+            "run_min_steps": 5_000,
+            "run_eval_every": 500,
+            "run_patience": 5_000,
+            "run_min_improvement": 0.002,
+            "run_max_validation": None,
+            "run_matrix_seeds": (0, 1, 2),
+            "run_combined_seeds": (0, 1, 2),
+            "run_combined_cap": None,
+            "run_jobs": 1,                 # one process: on a GPU the runs share the device
+            "curve_sizes": 7,
+            "curve_span": 64,
+            "curve_seeds": (0, 1, 2, 3, 4),
+            "curve_finetune_sizes": 7,
+            "curve_finetune_seeds": (0, 1, 2),
+            "curve_finetune_learning_rate": 1e-3,
+            "curve_fit_boot": 2_000,
+            "curve_tolerance": 0.1,
+            "published_seeds": (0, 1, 2),
+            "published_epochs": 100,
+            "gap_max_train": None,
+            "gap_seeds": (0, 1, 2),
             # the paper's pair (data_sources); hyperparameters of the authors' run
             # (mp2018_mpeu_config.json); meant for a GPU
             "max_structures": None,
-            "curve_fractions": (0.1, 0.3, 1.0),
-            "latent_size": 256,
-            "mp_steps": 3,
-            "batch_size": 32,
-            "learning_rate": 1e-4,
-            "decay_rate": 0.96,
-            "decay_steps": 100_000,
-            "max_steps": 10_000_000,
-            "eval_every": 50_000,
-            "patience": 1_000_000,
-            "split_seed": 0,
-            "seed": 42,
+            "mpeu_curve_fractions": (0.1, 0.3, 1.0),
+            "mpeu_latent_size": 256,
+            "mpeu_mp_steps": 3,
+            "mpeu_batch_size": 32,
+            "mpeu_learning_rate": 1e-4,
+            "mpeu_decay_rate": 0.96,
+            "mpeu_decay_steps": 100_000,
+            "mpeu_max_steps": 10_000_000,
+            "mpeu_eval_every": 50_000,
+            "mpeu_patience": 1_000_000,
+            "mpeu_seed": 42,
             "graph_jobs": -1,
         },
         "similarity": {
@@ -241,12 +266,18 @@ def settings(chapter: str, profile: str) -> MappingProxyType:
 # full value. A chapter that adds a size key to ``full`` should cut it here too.
 SMOKE_OVERRIDES: dict[str, dict[str, Any]] = {
     "transferability": {
-        "latent_size": 8, "batch_size": 2, "max_steps": 20, "eval_every": 5, "patience": 10,
-        "decay_steps": 10, "learning_rate": 1e-3, "graph_jobs": 1,
-        # composition models: a few hundred steps on a few thousand formulas, two seeds
-        "comp_max_steps": 60, "comp_eval_every": 20, "comp_patience": 40, "comp_decay_steps": 40,
-        "max_train": 2000, "max_validation": 500, "seeds": (0, 1), "gap_seeds": (0,),
-        "forest_trees": 20, "n_boot": 100, "curve_train": (500, 1000),
+        # the real tables cut to a few thousand formulas; runs of a few dozen steps
+        "max_formulas": 3_000, "n_boot": 100,
+        "run_epochs": 1, "run_min_steps": 40, "run_eval_every": 20, "run_patience": 40,
+        "run_max_validation": 300, "run_matrix_seeds": (0, 1), "run_combined_seeds": (0,),
+        "run_jobs": 2,
+        "curve_sizes": 3, "curve_span": 4, "curve_seeds": (0,), "curve_finetune_sizes": 2,
+        "curve_finetune_seeds": (0,), "curve_fit_boot": 50,
+        "published_seeds": (0,), "published_epochs": 1, "gap_max_train": 1_000,
+        "gap_seeds": (0,),
+        "mpeu_latent_size": 8, "mpeu_batch_size": 2, "mpeu_max_steps": 20, "mpeu_eval_every": 5,
+        "mpeu_patience": 10, "mpeu_decay_steps": 10, "mpeu_learning_rate": 1e-3,
+        "graph_jobs": 1,
     },
     "similarity": {},
     "cluster_expansion": {"max_features": 30, "n_splits": 3},
@@ -361,7 +392,12 @@ def stand_in_names() -> dict[str, tuple[str, ...]]:
 EXPECTED_MINUTES: dict[str, dict[str, float]] = {
     # quick / smoke: CI build of 2026-11-30 on 2 cores (270 / 83 s, 4.5 / 5.3 s, 35 / 32 s,
     # 141 / 58 s, 78 / 36 s), rounded up to whole minutes
-    "02_transferability": {"quick": 5, "full": 600, "smoke": 2},
+    # Chapter 2, one entry per page: provisional until measured (see below)
+    "02_transferability": {"quick": 1, "full": 1, "smoke": 1},
+    "02_1_databases": {"quick": 2, "full": 5, "smoke": 1},
+    "02_2_transfer": {"quick": 6, "full": 120, "smoke": 1},
+    "02_3_how_big": {"quick": 10, "full": 360, "smoke": 2},
+    "02_4_yardsticks": {"quick": 5, "full": 600, "smoke": 1},
     "03_similarity": {"quick": 1, "full": 15, "smoke": 1},
     "04_cluster_expansion": {"quick": 1, "full": 10, "smoke": 1},
     "05_complexity": {"quick": 3, "full": 90, "smoke": 1},

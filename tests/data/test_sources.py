@@ -18,11 +18,7 @@ import pandas as pd
 import pytest
 from ase.io import read
 
-from howbig.chapters.transferability.statistics import (
-    overview_table,
-    pairwise_overlap,
-    shared_key_offset,
-)
+from howbig.chapters.transferability.statistics import overview_table, pairwise_overlap
 from howbig.data import fetch_file, sha256sum
 from howbig.data.errors import ChecksumMismatchError, DataUnavailableError
 from howbig.data.keys import key_from_formula
@@ -207,8 +203,6 @@ def test_quick_profile_tables(shared_mirror):
     assert pw.loc[("MP", "CMR"), "shared keys"] == 0
     assert pw.loc[("MP", "AFLOW-ICSD"), "shared keys"] > 0
     assert overview_table(tables).loc["MP", "unique keys"] == mp["key"].nunique()
-    empty = shared_key_offset(mp, cmr)
-    assert empty.empty and np.isnan(empty.mean)
     pooled = pd.concat([t.assign(split=assign_splits(t)) for t in tables.values()])
     assert pooled.groupby("key")["split"].nunique().max() == 1
 

@@ -12,14 +12,15 @@ from howbig.chapters.transferability.compositions import (
     TransferResult,
     aggregate_by_key,
     regrouped_splits,
+    sample_keys,
     training_sets,
 )
-from howbig.chapters.transferability.records import ratio_per_seed
-from howbig.chapters.transferability.statistics import (
-    GROUPS,
-    chemistry_groups,
-    difference_summary,
-    key_differences,
+from howbig.chapters.transferability.transfer import (
+    combined_comparison,
+    matrix_table,
+    merge,
+    pair_factor,
+    transfer_factor,
 )
 from howbig.data.errors import ChecksumMismatchError
 from howbig.data.keys import reduced_formula
@@ -43,17 +44,27 @@ def test_every_composition_table_parses(name, shared_mirror):
     assert len(table) + table.attrs["dropped"] == rows
 
 
-def test_a_corrupted_file_is_refused_with_the_dataset_named(shared_mirror, isolated_cache,
+@pytest.mark.parametrize(("table", "registered", "damaged"),
+                         [("jarvis_ef", "jarvis_ef", "jarvis_ef_test.csv"),
+                          ("oqmd_ef", "oqmd_dhf", "oqmd_dhf_val.csv")])
+def test_a_corrupted_file_is_refused_with_the_dataset_named(table, registered, damaged,
+                                                            shared_mirror, isolated_cache,
                                                             tmp_path, monkeypatch):
     mirror = tmp_path / "mirror"
     mirror.mkdir()
-    for f in dataset("jarvis_ef").files:
+    for f in dataset(registered).files:
         shutil.copy(mirror_file(shared_mirror, f.name), mirror / f.name)
-    damaged = mirror / "jarvis_ef_test.csv"
-    damaged.write_text(damaged.read_text().replace("0.", "1.", 1))
+    path = mirror / damaged
+    path.write_text(path.read_text().replace("0.", "1.", 1))
     monkeypatch.setenv("HOWBIG_MIRROR", str(mirror))
-    with pytest.raises(ChecksumMismatchError, match="jarvis_ef"):
-        load_composition_table("jarvis_ef", use_cache=False)
+    with pytest.raises(ChecksumMismatchError, match=registered):
+        load_composition_table(table, use_cache=False)
+
+
+def test_the_oqmd_loader_reads_both_parts_of_the_benchmark(shared_mirror):
+    table = load_composition_table("oqmd_ef")
+    assert len(table) == 102_510 and set(table["part"]) == {"val", "test"}
+    assert table["source"].eq("oqmd_dhf").all() and table["target"].max() > 40
 
 
 def test_regrouped_splits_share_no_key_across_databases_on_the_real_files(shared_mirror):
@@ -80,20 +91,13 @@ def test_aggregation_takes_the_rule_per_key():
     assert out.loc["TiO2", "target"] == -3.2 and out.loc["TiO2", "entries"] == 2
 
 
-def test_chemistry_groups_known_answers():
-    got = chemistry_groups(["Fe2O3", "MnF2", "ZnS", "Al2O3", "NaCl", "GaAs", "FeSi"])
-    assert got.tolist() == [GROUPS[0], GROUPS[0], GROUPS[1], GROUPS[1], GROUPS[2], GROUPS[2],
-                            GROUPS[2]]
-
-
-def test_difference_summary_on_planted_offsets():
-    a = pd.DataFrame({"key": ["Fe2O3", "NaCl", "ZnS", "MnO"], "target": [1.0, 0.0, 0.5, 2.0]})
-    b = a.assign(target=a["target"] - np.array([0.2, 0.0, 0.1, 0.2]))
-    diffs = key_differences(a, b)
-    table, boots = difference_summary(diffs, n_boot=50)
-    assert table.loc[GROUPS[0], "mean"] == pytest.approx(0.2)
-    assert table.loc["all", "shared keys"] == 4
-    assert boots["all"]["mean"].estimate == pytest.approx(0.125)
+def test_sample_keys_keeps_the_same_formulas_everywhere():
+    a = pd.DataFrame({"key": [f"k{i}" for i in range(1000)], "target": 0.0})
+    b = pd.DataFrame({"key": [f"k{i}" for i in range(500, 800)], "target": 1.0})
+    cut = sample_keys({"A": a, "B": b}, 100, seed=1)
+    assert 60 < len(cut["A"]) < 140
+    assert set(cut["B"]["key"]) == set(cut["A"]["key"]) & set(b["key"])
+    assert sample_keys({"A": a}, None)["A"] is a
 
 
 def _planted_result() -> TransferResult:
@@ -119,30 +123,23 @@ def test_cells_split_mae_into_offset_and_scatter():
     assert int(cells.loc[("A", "B"), "seeds"]) == 2
 
 
-def test_ratio_per_seed_pairs_seeds():
-    ratios = ratio_per_seed(_planted_result().predictions, "A", "B")
-    assert ratios[0] == pytest.approx(3.0)
-    assert len(ratios) == 2
+def test_transfer_factors_are_formed_per_seed():
+    result = _planted_result()
+    factor = transfer_factor(result, ["A", "B"])
+    # seed 0: (0.3 + 0.3) / (0.1 + 0.1); seed 1: (0.32 + 0.28) / (0.1 + 0.1)
+    assert factor.n == 2 and factor.value == pytest.approx(3.0)
+    assert factor.uncertainty == pytest.approx(0.0, abs=1e-9)
+    assert pair_factor(result, "A", "B").value == pytest.approx(factor.value)
+    table = matrix_table(result, ["A", "B"])
+    assert table.loc["A", ("B", "MAE")] == pytest.approx(0.31)
 
 
-def test_forest_baseline_learns_a_planted_composition_rule(shared_mirror):
-    """The Magpie random forest runs on the committed element table and beats the mean."""
-    from howbig.chapters.transferability.compositions import forest_baseline
-
-    rng = np.random.default_rng(0)
-    metals, anions = ["Fe", "Co", "Ni", "Cu", "Zn", "Mn"], ["O", "S", "Se", "F", "Cl"]
-    rows = []
-    for m in metals:
-        for a in anions:
-            for i, j in [(1, 1), (1, 2), (2, 1), (2, 3), (3, 4)]:
-                key = f"{m}{i}{a}{j}"
-                rows.append({"key": key, "group": "rest",
-                             "target": j / (i + j) + 0.5 * (a == "O") + rng.normal(0, 0.01)})
-    table = pd.DataFrame(rows).sample(frac=1.0, random_state=0).reset_index(drop=True)
-    sets = {"A": {"train": table.iloc[:120], "test": table.iloc[120:]}}
-    frame = forest_baseline(sets, n_estimators=30).predictions
-    test = table.iloc[120:]
-    assert len(frame) == len(test)
-    baseline = np.abs(test["target"] - table.iloc[:120]["target"].mean()).mean()
-    mae = np.abs(frame["target"] - frame["prediction"]).mean()
-    assert mae < 0.5 * baseline
+def test_combined_model_is_set_beside_own_and_other_models():
+    result = _planted_result()
+    rows = result.predictions.query("trained_on == 'A'").assign(
+        trained_on="A+B", prediction=lambda d: d["target"] + 0.2)
+    both = merge(result, TransferResult(rows, pd.DataFrame(), pd.DataFrame()))
+    table = combined_comparison(both, "A+B", ["A", "B"])
+    assert table.loc["A", "combined"] == pytest.approx(0.2)
+    assert table.loc["A", "own model"] == pytest.approx(0.1)
+    assert table.loc["A", "other models (mean)"] == pytest.approx(0.29)

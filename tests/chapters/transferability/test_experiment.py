@@ -32,7 +32,4 @@ def test_error_matrices_and_summaries_on_planted_shifts():
     result = CrossDatabaseResult(p, mae, rmse, bias, results={}, sizes=pd.DataFrame())
     assert result.names == ["A", "B"]
     assert result.cross_factor() == pytest.approx(50)
-    debiased = result.debiased_mae()
-    assert debiased.loc["A", "B"] == pytest.approx(0, abs=1e-6)  # a constant shift only
-    assert debiased.loc["A", "combined"] > 100  # two different shifts pooled
 

@@ -1,31 +1,26 @@
-"""Chapter 2 on composition tables: the transfer matrix of a stoichiometry model (Fig. 1 analogue).
+"""Chapter 2 on composition tables: one value per formula, splits shared by every database.
 
 The tables of :mod:`howbig.data.sources.composition_tables` give one number per formula and
 database. Here they are reduced to one value per reduced formula (the aggregation rule: the
-lowest formation energy, i.e. the ground-state polymorph, or the median band gap), split by that
-key with :func:`howbig.data.splits.assign_splits` (a hash of the key, so a formula lands in the
-same split in every database: the published train/test files are random splits of each table
-separately and are not used), and fed to a Roost-style network
-(:mod:`howbig.methods.models.roost`) trained on each database and on their union, several seeds
-each, in parallel processes. A random forest on Magpie features runs on the same splits.
+lowest formation energy, i.e. the ground-state polymorph, or the median band gap) and split by
+that key with :func:`howbig.data.splits.assign_splits` (a hash of the key, so a formula lands in
+the same split in every database: the published train/test files are random splits of each table
+separately and are used only for the published-split yardstick). The training runs on these
+splits live in :mod:`howbig.chapters.transferability.runs`; their results are a
+:class:`TransferResult`.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
-from functools import lru_cache
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from howbig.chapters.transferability.statistics import chemistry_groups
+from howbig.chapters.transferability.databases import correction_group
 from howbig.data.splits import assign_splits
-from howbig.methods.models.roost import roost
-from howbig.methods.stoichiometry import stoichiometry_set
-from howbig.methods.training import TrainConfig, predict, train
 
 if TYPE_CHECKING:  # annotations only: the declaration imports every loader
     from howbig.profile_data import DataSource
@@ -34,12 +29,9 @@ __all__ = [
     "AGGREGATE",
     "TransferResult",
     "aggregate_by_key",
-    "composition_config",
-    "forest_baseline",
     "load_composition_tables",
-    "plan_runs",
     "regrouped_splits",
-    "run_all",
+    "sample_keys",
     "split_conflicts",
     "training_sets",
 ]
@@ -53,14 +45,6 @@ def aggregate_by_key(table: pd.DataFrame, rule: str) -> pd.DataFrame:
     grouped = table.groupby("key")["target"]
     out = pd.DataFrame({"target": grouped.agg(rule), "entries": grouped.size()})
     return out.reset_index()
-
-
-def composition_config(settings: Mapping, *, loss: str | None = None) -> TrainConfig:
-    """The :class:`TrainConfig` of the stoichiometry model from a profile's ``comp_*`` keys."""
-    fields = ("learning_rate", "decay_rate", "decay_steps", "batch_size", "max_steps",
-              "eval_every", "patience", "loss", "min_improvement")
-    values = {f: settings[f"comp_{f}"] for f in fields if f"comp_{f}" in settings}
-    return TrainConfig(**{**values, "loss": loss or values["loss"]}, progress=False)
 
 
 def load_composition_tables(sources: Iterable[DataSource]) -> dict[str, pd.DataFrame]:
@@ -81,7 +65,7 @@ def regrouped_splits(
     tables: Mapping[str, pd.DataFrame], *, seed: int = 0,
     fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
     window: tuple[float, float] | None = None,
-    groups: Callable[[pd.Series], np.ndarray] = chemistry_groups,
+    groups: Callable[[pd.Series], np.ndarray] = correction_group,
 ) -> dict[str, pd.DataFrame]:
     """Aggregated tables (one row per key) with ``split`` and chemistry ``group`` columns.
 
@@ -132,46 +116,95 @@ def training_sets(
     ``select`` is a :meth:`pandas.DataFrame.query` string applied first (e.g. ``"target > 0"``
     for the non-metals). With ``combined``, the union of the databases is added as ``"A+B"``
     (``"A+B+C"`` for three), with a column ``database``; ``combined_cap`` caps every database's
-    share of the union's training and validation sets at the same number of formulas (the
-    first ``combined_cap`` of its own subsample), so that no database dominates the union.
+    share of the union's training and validation sets at the same number of formulas (a random
+    ``combined_cap`` of its own subsample), so that no database dominates the union.
     """
     out: dict[str, dict[str, pd.DataFrame]] = {}
     rng = np.random.default_rng(seed)
+
+    def cap_rows(rows: pd.DataFrame, cap: int | None) -> pd.DataFrame:
+        if cap is not None and len(rows) > cap:  # rows are sorted by key: sample at random
+            rows = rows.iloc[np.sort(rng.choice(len(rows), cap, replace=False))]
+        return rows.reset_index(drop=True)
+
     for name, table in tables.items():
         t = table.query(select) if select else table
-        parts = {}
-        for split, cap in (("train", max_train), ("validation", max_validation), ("test", None)):
-            rows = t[t["split"] == split]
-            if cap is not None and len(rows) > cap:
-                rows = rows.iloc[np.sort(rng.choice(len(rows), cap, replace=False))]
-            parts[split] = rows.reset_index(drop=True)
-        out[name] = parts
+        out[name] = {split: cap_rows(t[t["split"] == split], cap) for split, cap in
+                     (("train", max_train), ("validation", max_validation), ("test", None))}
     names = list(out)
     if not combined:
         return out
-    out["+".join(names)] = {s: pd.concat([out[n][s].iloc[:combined_cap].assign(database=n)
+    out["+".join(names)] = {s: pd.concat([cap_rows(out[n][s], combined_cap).assign(database=n)
                                           for n in names], ignore_index=True)
                             for s in ("train", "validation")}
     return out
 
 
+def sample_keys(tables: Mapping[str, pd.DataFrame], max_formulas: int | None, *,
+                seed: int = 0) -> dict[str, pd.DataFrame]:
+    """The same random share of the formulas in every table, so that the largest keeps about
+    ``max_formulas`` of them (``None``: the tables unchanged).
+
+    A formula is kept or dropped in every table alike (a draw per formula of the union of all
+    tables), so the tables keep their overlaps in proportion: the smoke profile's cut of the
+    real tables to seconds.
+    """
+    if max_formulas is None:
+        return dict(tables)
+    largest = max(t["key"].nunique() for t in tables.values())
+    share = min(1.0, max_formulas / largest)
+    union = np.array(sorted(set().union(*(set(t["key"]) for t in tables.values()))), dtype=object)
+    kept = set(union[np.random.default_rng(seed).random(len(union)) < share])
+    out = {}
+    for name, t in tables.items():
+        part = t[t["key"].isin(kept)].reset_index(drop=True)
+        part.attrs.update(t.attrs)
+        out[name] = part
+    return out
+
+
 @dataclass
 class TransferResult:
-    """Predictions of every (training set, seed) on every test set, with learning curves.
+    """Predictions of every run on every test set, with validation curves and the parameters.
+
+    A run is named by its ``labels`` (at least ``trained_on`` and ``seed``; a learning curve adds
+    ``n``, the training-set size), which lead the columns of every table.
 
     Attributes
     ----------
     predictions
-        ``trained_on, seed, tested_on, key, group, target, prediction``.
+        ``*labels, tested_on, key, group, target, prediction``.
     curves
-        ``trained_on, seed, step, train_loss, validation_loss``.
+        ``step, train_loss, validation_loss, *labels``.
     runs
-        ``trained_on, seed, n_train, steps, best_step, stopped_early, seconds``.
+        ``*labels, n_train, steps, max_steps, best_step, stopped_early, seconds``.
+    models
+        The trained parameters by the tuple of label values: ``{"params", "target_mean",
+        "target_std"}`` (what fine-tuning starts from).
+    labels
+        The names of the label columns.
     """
 
     predictions: pd.DataFrame
     curves: pd.DataFrame
     runs: pd.DataFrame
+    models: dict[tuple, dict[str, Any]] = field(default_factory=dict, repr=False)
+    labels: tuple[str, ...] = ("trained_on", "seed")
+
+    def select(self, **values: Any) -> TransferResult:
+        """The runs whose labels equal ``values`` (e.g. ``n=21_267``), all tables alike."""
+
+        def keep(frame: pd.DataFrame) -> pd.DataFrame:
+            mask = np.ones(len(frame), bool)
+            for k, v in values.items():
+                mask &= (frame[k] == v).to_numpy()
+            return frame[mask]
+
+        index = {k: self.labels.index(k) for k in values}
+        models = {key: m for key, m in self.models.items()
+                  if all(key[i] == values[k] for k, i in index.items())}
+        return TransferResult(keep(self.predictions), keep(self.curves), keep(self.runs),
+                              models, self.labels)
 
     def cells(self, by: Sequence[str] = ()) -> pd.DataFrame:
         """Per (training set, test set, *by*): MAE, mean offset and scatter, mean and std over
@@ -193,153 +226,15 @@ class TransferResult:
     def subset(self, keys: Sequence[str]) -> TransferResult:
         """Only the test formulas in ``keys`` (e.g. those every database holds)."""
         p = self.predictions
-        return TransferResult(p[p["key"].isin(set(keys))], self.curves, self.runs)
+        return TransferResult(p[p["key"].isin(set(keys))], self.curves, self.runs, self.models,
+                              self.labels)
 
     def thresholded(self, threshold: float = 0.5) -> TransferResult:
         """Class labels (prediction > threshold) in place of probabilities: ``mae`` of
         :meth:`cells` is then the error rate."""
         p = self.predictions.assign(prediction=lambda d: (d["prediction"] > threshold) * 1.0)
-        return TransferResult(p, self.curves, self.runs)
+        return TransferResult(p, self.curves, self.runs, self.models, self.labels)
 
     def matrix(self, column: str = "mae") -> pd.DataFrame:
         """``column`` of :meth:`cells` as a training-set x test-set matrix."""
         return self.cells()[column].unstack("tested_on")
-
-
-@lru_cache(maxsize=4)
-def _roost(**kwargs):
-    """One model object per architecture and process, so its compiled step is reused."""
-    return roost(**kwargs)
-
-
-def _train_job(job: dict) -> dict:
-    """One training run (module level: it runs in a worker process)."""
-    model = _roost(**job["model"])
-    config = TrainConfig(**{**job["config"], "desc": f"{job['name']} seed {job['config']['seed']}"})
-    sets = {s: stoichiometry_set(job[s]["key"], job[s]["target"]) for s in ("train", "validation")}
-    result = train(model, sets["train"], sets["validation"], config)
-    frames = []
-    for tested, rows in job["tests"].items():
-        pred = predict(model, result, stoichiometry_set(rows["key"], rows["target"]),
-                       batch_size=config.batch_size)
-        frames.append(pd.DataFrame({"tested_on": tested, "key": rows["key"],
-                                    "group": rows["group"], "target": rows["target"],
-                                    "prediction": pred}))
-    return {"tag": job["tag"], "name": job["name"], "seed": config.seed,
-            "predictions": pd.concat(frames),
-            "history": result.history, "run": {
-                "n_train": len(sets["train"]), "steps": result.steps,
-                "best_step": result.best_step, "stopped_early": result.stopped_early,
-                "seconds": result.seconds}}
-
-
-def _collect(outputs: list[dict]) -> TransferResult:
-    preds, curves, runs = [], [], []
-    for out in outputs:
-        tag = {"trained_on": out["name"], "seed": out["seed"]}
-        preds.append(out["predictions"].assign(**tag))
-        curves.append(pd.DataFrame(out["history"], columns=["step", "train_loss",
-                                                             "validation_loss"]).assign(**tag))
-        runs.append({**tag, **out["run"]})
-    cols = ["trained_on", "seed"]
-    p = pd.concat(preds, ignore_index=True)
-    return TransferResult(p[cols + [c for c in p.columns if c not in cols]],
-                          pd.concat(curves, ignore_index=True), pd.DataFrame(runs))
-
-
-def plan_runs(
-    sets: Mapping[str, Mapping[str, pd.DataFrame]], *, config: TrainConfig,
-    seeds: Sequence[int], model: Mapping | None = None, tag: str = "",
-    tests: Mapping[str, pd.DataFrame] | None = None, min_improvement: float | None = None,
-) -> list[dict]:
-    """Training runs: every training set of ``sets`` (:func:`training_sets`) x every seed.
-
-    Parameters
-    ----------
-    config
-        Training hyperparameters, the same for every run (its ``seed`` is replaced).
-    seeds
-        Seeds per training set (initialisation and batch order).
-    model
-        Keyword arguments of :func:`howbig.methods.models.roost.roost`.
-    tag
-        Groups the runs in the output of :func:`run_all` (e.g. ``"ef"``, ``"metal"``).
-    tests
-        Test sets by name (default: the ``test`` part of every database in ``sets``).
-    min_improvement
-        Relative improvement of the validation loss that early stopping counts as progress
-        (``TrainConfig.min_improvement``; default: ``config``'s).
-    """
-    tests = tests if tests is not None else {n: s["test"] for n, s in sets.items() if "test" in s}
-    columns = ["key", "target"]
-    return [{
-        "tag": tag, "name": name, "model": dict(model or {}),
-        "config": {**asdict(config), "seed": int(seed), **(
-            {} if min_improvement is None else {"min_improvement": min_improvement})},
-        "train": part["train"][columns], "validation": part["validation"][columns],
-        "tests": {n: t[[*columns, "group"]] for n, t in tests.items()},
-    } for name, part in sets.items() for seed in seeds]
-
-
-def run_all(jobs: list[dict], *, n_jobs: int = 1) -> dict[str, TransferResult]:
-    """Run the planned runs (:func:`plan_runs`), largest training sets first, in ``n_jobs``
-    worker processes (``-1``: all cores; each worker runs XLA on one thread).
-
-    Returns one :class:`TransferResult` per tag.
-    """
-    from howbig.parallel import parallel_map
-
-    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i]["train"]))
-    for i in order:
-        jobs[i]["config"]["progress"] = n_jobs == 1
-    previous = os.environ.get("XLA_FLAGS")
-    if n_jobs != 1:  # one XLA thread per worker process: the processes share the cores
-        os.environ["XLA_FLAGS"] = ("--xla_cpu_multi_thread_eigen=false "
-                                   "intra_op_parallelism_threads=1")
-    try:
-        outputs = parallel_map(_train_job, [jobs[i] for i in order], n_jobs=n_jobs,
-                               progress=True, desc="training runs", chunksize=1)
-    finally:
-        if previous is None:
-            os.environ.pop("XLA_FLAGS", None)
-        else:
-            os.environ["XLA_FLAGS"] = previous
-    tags = dict.fromkeys(job["tag"] for job in jobs)
-    return {tag: _collect([o for o in outputs if o["tag"] == tag]) for tag in tags}
-
-
-def forest_baseline(
-    sets: Mapping[str, Mapping[str, pd.DataFrame]], *, n_estimators: int = 100,
-    classify: bool = False, seed: int = 0, jobs: int = 1,
-) -> TransferResult:
-    """A random forest on the 132 Magpie features, on the same splits (one seed).
-
-    With ``classify=True`` the targets are 0/1 and the prediction is the probability of 1.
-    """
-    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
-
-    from howbig.data.sources.band_gaps import load_magpie_elements
-    from howbig.methods.features import magpie_features
-
-    elements = load_magpie_elements()
-    tests = {n: s["test"] for n, s in sets.items() if "test" in s}
-    features = {n: magpie_features(list(t["key"]), elements).to_numpy() for n, t in tests.items()}
-    outputs = []
-    for name, part in sets.items():
-        kind = RandomForestClassifier if classify else RandomForestRegressor
-        forest = kind(n_estimators=n_estimators, max_features=0.33, min_samples_leaf=2,
-                      n_jobs=jobs, random_state=seed)
-        forest.fit(magpie_features(list(part["train"]["key"]), elements).to_numpy(),
-                   part["train"]["target"].to_numpy())
-        frames = []
-        for tested, rows in tests.items():
-            x = features[tested]
-            pred = forest.predict_proba(x)[:, 1] if classify else forest.predict(x)
-            frames.append(pd.DataFrame({"tested_on": tested, "key": rows["key"],
-                                        "group": rows["group"], "target": rows["target"],
-                                        "prediction": pred}))
-        outputs.append({"name": name, "seed": seed, "predictions": pd.concat(frames),
-                        "history": [], "run": {"n_train": len(part["train"]), "steps": 0,
-                                               "best_step": 0, "stopped_early": False,
-                                               "seconds": np.nan}})
-    return _collect(outputs)

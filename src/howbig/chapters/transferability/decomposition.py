@@ -138,12 +138,13 @@ def summarise(per_seed: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
 
 def decomposition_figure(summary: pd.DataFrame, cells: Sequence[tuple[str, str]] | None = None,
                          groups: Sequence[str] | None = None):
-    """Two rows of panels, one column per cell ``(trained_on, tested_on)``.
+    """Where the cross-database error comes from, in two panels.
 
-    Top: the share of the total absolute error on held and on not-held formulas, per group
-    (stacked bars; the share of formulas not held as a marker). Bottom: for held formulas, the
-    model's mean signed error next to the mean database difference (A - B), per group, with
-    the seed spread as error bars.
+    Left: per cell ``(trained_on, tested_on)``, the share of the total absolute error on test
+    formulas the training database does not hold (bars, seed std as error bars) and the share
+    of those formulas (black marks). Right: for the held formulas, the model's mean signed error
+    against the mean database difference (trained on - tested on), one point per cell and
+    chemistry group; points on the diagonal follow the databases' convention.
     """
     import matplotlib.pyplot as plt
 
@@ -156,31 +157,43 @@ def decomposition_figure(summary: pd.DataFrame, cells: Sequence[tuple[str, str]]
         cells = list(dict.fromkeys(zip(index.get_level_values(0), index.get_level_values(1),
                                        strict=True)))
     if groups is None:
-        groups = list(dict.fromkeys(index.get_level_values("group")))
-    fig, axes = plt.subplots(2, len(cells), figsize=(2.6 * len(cells) + 1.0, 5.6),
-                             sharey="row", squeeze=False, constrained_layout=True)
-    x = np.arange(len(groups))
+        groups = [g for g in dict.fromkeys(index.get_level_values("group")) if g != "all"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11.5, 4.6), constrained_layout=True,
+                                      gridspec_kw={"width_ratios": [1.0, 1.1]})
+    x = np.arange(len(cells))
+    rows = [summary.loc[(a, b, "all", "not held")] for a, b in cells]
+    left.bar(x, [r["error share"] for r in rows], yerr=[np.nan_to_num(r["error share std"])
+                                                        for r in rows],
+             color="C3", capsize=3, label="share of the absolute error")
+    left.plot(x, [r["formula share"] for r in rows], "k_", markersize=22, mew=2.5,
+              label="share of the test formulas")
+    left.axhline(0.5, color="0.6", lw=0.8, ls=":")
+    left.set_xticks(x, [f"{a}\n$\\rightarrow$ {b}" for a, b in cells], fontsize=9)
+    left.set(ylim=(0, 1.22), yticks=np.linspace(0, 1, 6),
+             ylabel="not held by the training database",
+             title="Test formulas the training database lacks")
+    left.legend(loc="upper center", ncol=2, fontsize=8.5)
+    markers = "osD^v<>p"
+    lim = 0.0
     for j, (a, b) in enumerate(cells):
-        cell = summary.loc[(a, b)]
-        held = cell.xs("held", level="part").reindex(groups)
-        top, bottom = axes[0, j], axes[1, j]
-        top.bar(x, held["error share"], color="C0", label="held")
-        top.bar(x, 1 - held["error share"], bottom=held["error share"], color="C3",
-                label="not held")
-        top.plot(x, 1 - held["formula share"], "k_", markersize=14, mew=2,
-                 label="share of formulas not held")
-        top.set_title(f"{a} $\\rightarrow$ {b}", fontsize=10)
-        top.set_ylim(0, 1)
-        bottom.axhline(0, color="0.6", lw=0.8)
-        bottom.errorbar(x - 0.12, held["mean error"], yerr=held["mean error std"].fillna(0),
-                        fmt="o", color="C0", label="held: model's mean error")
-        bottom.plot(x + 0.12, held["mean difference"], "D", color="k",
-                    label="held: database difference (trained on $-$ tested on)")
-        for ax in (top, bottom):
-            ax.set_xticks(x, groups, rotation=35, ha="right", fontsize=8)
-    axes[0, 0].set_ylabel("share of absolute error")
-    axes[1, 0].set_ylabel("held formulas (eV/atom)")
-    handles = [h for ax in axes[:, 0] for h in ax.get_legend_handles_labels()[0]]
-    labels = [t for ax in axes[:, 0] for t in ax.get_legend_handles_labels()[1]]
-    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8)
+        for k, g in enumerate(groups):
+            r = summary.loc[(a, b, g, "held")]
+            if not r["formulas"] > 0:
+                continue
+            lim = max(lim, abs(r["mean difference"]), abs(r["mean error"]))
+            right.errorbar(r["mean difference"], r["mean error"],
+                           yerr=np.nan_to_num(r["mean error std"]), fmt=markers[j % 8],
+                           color=f"C{k}", ms=7, capsize=2, mec="k", mew=0.5)
+    lim = 1.15 * lim or 0.1
+    right.plot([-lim, lim], [-lim, lim], color="0.5", lw=0.8)
+    right.axhline(0, color="0.8", lw=0.6)
+    right.axvline(0, color="0.8", lw=0.6)
+    right.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal",
+              xlabel="database difference, trained on $-$ tested on (eV/atom)",
+              ylabel="model's mean error (eV/atom)", title="Test formulas both databases hold")
+    handles = [plt.Line2D([], [], ls="", marker="s", color=f"C{k}", label=g)
+               for k, g in enumerate(groups)]
+    handles += [plt.Line2D([], [], ls="", marker=markers[j % 8], color="0.4", mec="k",
+                           label=f"{a} $\\rightarrow$ {b}") for j, (a, b) in enumerate(cells)]
+    fig.legend(handles=handles, loc="outside right center", fontsize=8.5, frameon=False)
     return fig

@@ -4,8 +4,9 @@ This is the paper's Fig. 1 experiment. The splits are group splits on the compos
 key, shared by all databases (:func:`howbig.data.splits.assign_splits`), so no model is tested on
 a key that it saw in training in either database.
 
-The dataset statistics of the chapter (overlap, duplicates, energy distributions) live in
-:mod:`howbig.chapters.transferability.statistics`.
+It needs crystal structures of two databases: the full profile runs it on the paper's MP and
+AFLOW data (Section 2.4); the composition models of Sections 2.2 and 2.3 live in
+:mod:`howbig.chapters.transferability.runs`.
 """
 
 from __future__ import annotations
@@ -26,15 +27,7 @@ __all__ = [
     "cross_database_experiment",
     "error_matrices",
     "learning_curve",
-    "train_config",
 ]
-
-
-def train_config(settings: Mapping, *, progress: bool = True) -> TrainConfig:
-    """The :class:`~howbig.methods.training.TrainConfig` described by a profile's settings."""
-    fields = ("learning_rate", "decay_rate", "decay_steps", "batch_size", "max_steps",
-              "eval_every", "patience", "seed")
-    return TrainConfig(**{f: settings[f] for f in fields}, progress=progress)
 
 
 @dataclass
@@ -79,27 +72,6 @@ class CrossDatabaseResult:
     def cross_factor(self) -> float:
         """Mean cross-database MAE over mean in-database MAE."""
         return float(self.off_diagonal().mean() / self.diagonal().mean())
-
-    def debiased_mae(self) -> pd.DataFrame:
-        """MAE (meV/atom) after subtracting each cell's mean signed error.
-
-        What remains of a cross-database error once a constant shift (e.g. a different energy
-        reference) is removed: the part due to sampling and to the model.
-        """
-        rows = {}
-        for (trained, tested), part in self._cells():
-            err = part["prediction"] - part["target"]
-            rows.setdefault(trained, {})[tested] = 1000 * float(np.mean(np.abs(err - err.mean())))
-        return pd.DataFrame(rows).T.loc[self.mae.index, self.mae.columns]
-
-    def _cells(self):
-        p = self.predictions
-        for trained in self.mae.index:
-            for tested in self.mae.columns:
-                sel = p["trained_on"] == trained
-                if tested != "combined":
-                    sel &= p["evaluated_on"] == tested
-                yield (trained, tested), p[sel]
 
 
 def error_matrices(

@@ -9,21 +9,15 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from howbig.chapters.transferability.compositions import TransferResult
 from howbig.chapters.transferability.experiment import CrossDatabaseResult
-from howbig.chapters.transferability.statistics import GROUPS
 from howbig.style import COLORS, use_style
 
 __all__ = [
-    "error_decomposition_figure",
-    "learning_curve_figure",
     "parity_grid",
     "transfer_parity",
-    "validation_curves",
 ]
 
 _PALETTE = (COLORS["blue"], COLORS["orange"], COLORS["green"], COLORS["purple"])
@@ -147,80 +141,4 @@ def transfer_parity(result: TransferResult, *, seed: int = 0, quantity: str = "e
                 ax.set_ylabel(f"trained on {trained}\npredicted ({quantity})", fontsize=10)
             if i == len(rows) - 1:
                 ax.set_xlabel(f"target ({quantity})", fontsize=10)
-    return fig
-
-
-def validation_curves(result: TransferResult, *, ylabel: str = "validation MAE") -> Figure:
-    """Validation loss against step, one panel per training set, one line per seed; a dot at
-    the best step and a cross where early stopping ended a run."""
-    use_style()
-    names = list(dict.fromkeys(result.curves["trained_on"]))
-    fig, axes = plt.subplots(1, len(names), figsize=(2.4 * len(names) + 0.6, 3.3),
-                             squeeze=False, sharey=True, constrained_layout=True)
-    for ax, name in zip(axes[0], names, strict=True):
-        for k, (seed, c) in enumerate(result.curves[result.curves["trained_on"] == name]
-                                      .groupby("seed")):
-            color = _PALETTE[k % len(_PALETTE)]
-            ax.plot(c["step"], c["validation_loss"], color=color, lw=1.4, label=f"seed {seed}")
-            run = result.runs[(result.runs["trained_on"] == name) & (result.runs["seed"] == seed)]
-            best = c.loc[c["step"] == int(run["best_step"].iloc[0]), "validation_loss"]
-            ax.plot(int(run["best_step"].iloc[0]), float(best.iloc[0]), "o", color=color, ms=5)
-            if bool(run["stopped_early"].iloc[0]):
-                ax.plot(c["step"].iloc[-1], c["validation_loss"].iloc[-1], "x", color=color,
-                        ms=8, mew=2)
-        ax.set_title(f"trained on {name}", fontsize=10)
-        ax.set_xlabel("step")
-    axes[0, 0].set_ylabel(ylabel)
-    axes[0, 0].legend(fontsize=9)
-    return fig
-
-
-def error_decomposition_figure(cells: pd.DataFrame, pairs: list[tuple[str, str]],
-                               *, unit: str = "eV/atom") -> Figure:
-    """Per chemistry group and (trained on, tested on) pair: the MAE (with its std over seeds),
-    the |mean offset| and the scatter left after removing the offset, side by side.
-
-    ``cells`` is :meth:`TransferResult.cells` with ``by=("group",)``.
-    """
-    use_style()
-    fig, axes = plt.subplots(1, len(GROUPS), figsize=(7.0, 3.7), sharey=True,
-                             constrained_layout=True)
-    x = np.arange(len(pairs))
-    width = 0.27
-    for ax, group in zip(axes, GROUPS, strict=True):
-        rows = [cells.loc[(a, b, group)] for a, b in pairs]
-        ax.bar(x - width, [r["mae"] for r in rows], width, yerr=[r["mae std"] for r in rows],
-               color=COLORS["blue"], label="MAE", capsize=2)
-        ax.bar(x, np.abs([r["offset"] for r in rows]), width, color=COLORS["red"],
-               label="|mean offset|")
-        ax.bar(x + width, [r["scatter"] for r in rows], width, color=COLORS["sky"],
-               label="scatter")
-        ax.set_xticks(x, [f"{a}$\\to${b}" for a, b in pairs], rotation=35, ha="right",
-                      fontsize=9.5)
-        ax.set_title(group, fontsize=9.5)
-    axes[0].set_ylabel(f"error ({unit})")
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", ncol=3,
-               fontsize=9.5)
-    return fig
-
-
-def learning_curve_figure(curve: pd.DataFrame, *, x: str = "n_train", y: str = "mae",
-                          label: str = "", unit: str = "eV/atom") -> Figure:
-    """Error against training-set size on log axes (one line per ``label`` column value)."""
-    use_style()
-    fig, ax = plt.subplots(figsize=(5.6, 3.8), constrained_layout=True)
-    groups = curve.groupby(label) if label else [("", curve)]
-    for k, (name, c) in enumerate(groups):
-        err = c[f"{y} std"] if f"{y} std" in c else None
-        ax.errorbar(c[x], c[y], yerr=err, fmt="o-", color=_PALETTE[k % len(_PALETTE)],
-                    label=str(name) or None, capsize=3)
-    ax.set(xscale="log", yscale="log", xlabel="training entries", ylabel=f"test MAE ({unit})")
-    plain = FuncFormatter(lambda v, _: f"{v:g}")
-    ax.yaxis.set_major_formatter(plain)
-    ax.yaxis.set_minor_formatter(plain)
-    ax.set_xticks(sorted(set(curve[x])), minor=False)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    if label:
-        ax.legend(fontsize=9.5)
     return fig
