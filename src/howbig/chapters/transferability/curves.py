@@ -44,7 +44,8 @@ class CurveAnalysis:
         ``{(trained_on, tested_on): PowerLawFit}``.
     table
         One row per curve: ``trained_on, tested_on``, the fit ``a, b (low, high), c (low,
-        high)``, ``c_min`` (the bound the floor was fitted with), the crossover size
+        high)``, ``c_min`` (the bound the floor was fitted with), ``floor at bound`` (the fit
+        put the floor on its bound: the data do not fix it), the crossover size
         ``crossover (low, high)``, ``beyond data``, and for the cross-database curves the limit
         of the ratio cross/in, ``ratio limit (low, high)``, and the ratio at the largest size
         ``ratio at n_max (low, high)``.
@@ -79,7 +80,9 @@ def analyse_curves(result: TransferResult, tables: Mapping[str, pd.DataFrame],
             cross = crossover_size(fit, tolerance)
             row = {"trained_on": a, "tested_on": b, "a": fit.a, "b": bb.value, "b low": bb.low,
                    "b high": bb.high, "c": cc.value, "c low": cc.low, "c high": cc.high,
-                   "c_min": bounds[b], "crossover": cross.size.value,
+                   "c_min": bounds[b], "floor at bound": bool(
+                       bounds[b] > 0 and fit.c <= bounds[b] * (1 + 1e-6)),
+                   "crossover": cross.size.value,
                    "crossover low": cross.size.low, "crossover high": cross.size.high,
                    "beyond data": cross.beyond_data, "n_max": fit.n_max}
             if a != b:

@@ -39,6 +39,7 @@ __all__ = [
     "OQMD_OFFSET_ELEMENTS",
     "TARGET_WINDOW",
     "correction_group",
+    "correction_table",
     "difference_table",
     "element_fit",
     "element_offsets",
@@ -279,3 +280,25 @@ def element_fit(diffs: pd.DataFrame, *, min_formulas: int = 30, n_boot: int = 20
     out = pd.DataFrame({"formulas": (x > 0).sum().to_numpy(), "coefficient": coef,
                         "low": low, "high": high}, index=pd.Index(x.columns, name="term"))
     return out.iloc[np.argsort(-np.abs(coef))]
+
+
+def correction_table(fit: pd.DataFrame, candidates: Sequence[str], *,
+                     min_coefficient: float = 0.1) -> pd.DataFrame:
+    """Which of ``candidates`` the per-atom fit (:func:`element_fit`) marks as *corrected*: an
+    interval that excludes zero and a coefficient above ``min_coefficient`` eV per atom of the
+    element; ``"no clear difference"`` otherwise, ``"too few formulas"`` where the fit folded
+    the element into ``"rare"``. Indexed by element: ``formulas, coefficient, low, high,
+    verdict``."""
+    rows = []
+    for e in candidates:
+        if e not in fit.index:
+            rows.append({"element": e, "formulas": 0, "coefficient": np.nan, "low": np.nan,
+                         "high": np.nan, "verdict": "too few formulas"})
+            continue
+        r = fit.loc[e]
+        clear = (r["low"] > 0 or r["high"] < 0) and abs(r["coefficient"]) > min_coefficient
+        rows.append({"element": e, "formulas": int(r["formulas"]),
+                     "coefficient": float(r["coefficient"]), "low": float(r["low"]),
+                     "high": float(r["high"]),
+                     "verdict": "corrected" if clear else "no clear difference"})
+    return pd.DataFrame(rows).set_index("element")

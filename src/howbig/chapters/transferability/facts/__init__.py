@@ -24,5 +24,7 @@ from howbig.chapters.transferability.facts.databases import *  # noqa: F403
 from howbig.chapters.transferability.facts.databases import __all__ as _databases
 from howbig.chapters.transferability.facts.transfer import *  # noqa: F403
 from howbig.chapters.transferability.facts.transfer import __all__ as _transfer
+from howbig.chapters.transferability.facts.yardsticks import *  # noqa: F403
+from howbig.chapters.transferability.facts.yardsticks import __all__ as _yardsticks
 
-__all__ = [*_common, *_databases, *_transfer, *_curves]
+__all__ = [*_common, *_databases, *_transfer, *_curves, *_yardsticks]

@@ -52,19 +52,22 @@ def interval_word(low: float | None, high: float | None, *,
 
 
 def span_text(value: float, low: float | None = None, high: float | None = None, *,
-              fmt: str = "{:,.0f}") -> str:
+              fmt: str = "{:,.0f}", cap: float | None = None) -> str:
     """A value that may be infinite or not computable, with its 95 % interval, as text for a
     sentence: ``"12,300 (95 % interval 8,100 to 20,400)"``; an infinite end reads "unbounded",
-    a value that is not a finite number "not computable on this sample"."""
+    a value above ``cap`` "more than <cap>", a value that is not a finite number "not
+    computable on this sample"."""
     if value is None or not np.isfinite(value):
         return "not computable on this sample"
 
     def end(x: float | None) -> str:
-        return "unbounded" if x is None or not np.isfinite(x) else fmt.format(x)
+        if x is None or not np.isfinite(x):
+            return "unbounded"
+        return f"more than {fmt.format(cap)}" if cap is not None and x > cap else fmt.format(x)
 
     if low is None and high is None:
-        return fmt.format(value)
-    return f"{fmt.format(value)} (95 % interval {end(low)} to {end(high)})"
+        return end(value)
+    return f"{end(value)} (95 % interval {end(low)} to {end(high)})"
 
 
 # ------------------------------------------------------------------------- cost of the pages

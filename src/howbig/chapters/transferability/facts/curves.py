@@ -56,6 +56,8 @@ class CurveFacts:
     floor_oqmd: Measured = fact(unit="eV/atom", kind="extrapolation")
     floor_mp_jarvis: Measured = fact(unit="eV/atom", kind="extrapolation")
     copy_floor_mp_jarvis: float = fact(unit="eV/atom")
+    floor_mp_jarvis_bound: str = fact()
+    floors_at_bound: int = fact()
     crossover_n: Measured = fact(unit="formulas", kind="extrapolation")
     crossover_text: str = fact()
     crossover_where: str = fact()
@@ -65,6 +67,7 @@ class CurveFacts:
     ratio_limit: Measured = fact(unit="x", fmt="{:.2f}", kind="extrapolation")
     ratio_limit_text: str = fact()
     ratio_limits_max: float = fact(unit="x")
+    ratio_limit_below_ten: str = fact()
     limits_below_ten: int = fact()
     limits_below_band: int = fact()
     band_low_curves: float = fact(unit="x")
@@ -74,7 +77,10 @@ class CurveFacts:
 def curve_facts(analysis: CurveAnalysis, names: Sequence[str], *, tolerance: float = 0.1,
                 judged: bool = True) -> CurveFacts:
     """Facts of :func:`~howbig.chapters.transferability.curves.analyse_curves`; the recorded
-    crossover and ratio limit are those of ``names[0] -> names[1]`` (MP -> JARVIS)."""
+    crossover and ratio limit are those of ``names[0] -> names[1]`` (MP -> JARVIS), and so is
+    the answer whether a training-set size gives a factor of ten (the upper end of that limit's
+    interval below ten: no). Crossovers above 100 times the largest training set are written
+    as "more than" that."""
     a, b, c = names
     t = analysis.table.set_index(["trained_on", "tested_on"])
     cross = t[[x != y for x, y in t.index]]
@@ -83,6 +89,7 @@ def curve_facts(analysis: CurveAnalysis, names: Sequence[str], *, tolerance: flo
     sizes = sorted(n.loc[n["trained_on"] == a, "n"].unique())
     crossing = Measured(float(ab["crossover"]), low=_finite(ab["crossover low"]),
                         high=_finite(ab["crossover high"]), spread=_SPREAD)
+    cap = 100 * float(ab["n_max"])  # "more than 100 times the largest training set"
     if not np.isfinite(ab["crossover"]):
         where = "not computable: the fitted floor is zero"
     else:
@@ -95,15 +102,18 @@ def curve_facts(analysis: CurveAnalysis, names: Sequence[str], *, tolerance: flo
         int(sizes[0]), int(sizes[-1]), _estimate(t.loc[(a, a)], "b"),
         _estimate(t.loc[(b, b)], "b"), _estimate(t.loc[(c, c)], "b"),
         _estimate(t.loc[(a, a)], "c"), _estimate(t.loc[(b, b)], "c"),
-        _estimate(t.loc[(c, c)], "c"), _estimate(ab, "c"), float(ab["c_min"]), crossing,
-        span_text(crossing.value, crossing.low, crossing.high), where,
+        _estimate(t.loc[(c, c)], "c"), _estimate(ab, "c"), float(ab["c_min"]),
+        "at" if ab["floor at bound"] else "above", int(cross["floor at bound"].sum()), crossing,
+        span_text(crossing.value, crossing.low, crossing.high, cap=cap), where,
         int(sum(np.isfinite(cross["crossover"]) & ~cross["beyond data"].astype(bool))),
         len(cross), _estimate(ab, "ratio at n_max"), _estimate(ab, "ratio limit"),
         span_text(float(ab["ratio limit"]), float(ab["ratio limit low"]), float(upper),
                   fmt="{:.2f}"), top,
+        judge(bool(upper < 10.0) if np.isfinite(ab["ratio limit"]) else None, "yes", "no"),
         int(np.sum(highs < 10.0)), int(np.sum(highs < ORDER_OF_MAGNITUDE[0])),
         ORDER_OF_MAGNITUDE[0],
-        judge(bool(np.all(highs < 10.0)), "no", "perhaps a large enough", judged=judged))
+        judge(bool(upper < 10.0) if np.isfinite(ab["ratio limit"]) else None, "no",
+              "perhaps, a large enough one", judged=judged))
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,7 @@ from howbig.chapters.transferability.databases import (
     CORRECTION_GROUPS,
     GGA_U_METALS,
 )
-from howbig.chapters.transferability.facts.common import (
-    CANDIDATE_ANIONS,
-    compare,
-    interval_word,
-    judge,
-)
+from howbig.chapters.transferability.facts.common import compare, interval_word, judge
 from howbig.report import Measured, fact
 
 __all__ = ["DataFacts", "DifferenceFacts", "DistributionFacts", "TableFacts",
@@ -30,7 +25,6 @@ __all__ = ["DataFacts", "DifferenceFacts", "DistributionFacts", "TableFacts",
 class DataFacts:
     """What Section 2.1 ran on (its data box and the smoke banner's size)."""
 
-    profile: str = fact()
     sources_21: str = fact()
     n_formulas: int = fact()
 
@@ -139,7 +133,6 @@ class DifferenceFacts:
     control_verdict: str = fact()
     offset_vs_paper: str = fact()
     corrected: str = fact()
-    not_corrected: str = fact()
     gga_u_metals: str = fact()
     corrected_anions: str = fact()
     groups_vs_fit: str = fact()
@@ -152,10 +145,9 @@ def _boot(table: pd.DataFrame, a: str, b: str, group: str, stat: str = "mean") -
                     spread="95% bootstrap CI over formulas")
 
 
-def difference_facts(table: pd.DataFrame, fit: pd.DataFrame, *, control: str,
-                     names: Sequence[str] = ("MP", "JARVIS", "OQMD"), judged: bool = True,
-                     candidates: Sequence[str] = CANDIDATE_ANIONS,
-                     min_coefficient: float = 0.1) -> DifferenceFacts:
+def difference_facts(table: pd.DataFrame, corrections: pd.DataFrame, *, control: str,
+                     names: Sequence[str] = ("MP", "JARVIS", "OQMD"), judged: bool = True
+                     ) -> DifferenceFacts:
     """Facts of the differences.
 
     Parameters
@@ -163,10 +155,9 @@ def difference_facts(table: pd.DataFrame, fit: pd.DataFrame, *, control: str,
     table
         :func:`~howbig.chapters.transferability.databases.difference_table` of the pairs of
         ``names`` and of ``(names[0], control)``.
-    fit
-        :func:`~howbig.chapters.transferability.databases.element_fit` of ``names[0]`` -
-        ``names[1]``: an element of ``candidates`` counts as *corrected* where its interval
-        excludes zero and its coefficient exceeds ``min_coefficient`` eV per atom of the element.
+    corrections
+        :func:`~howbig.chapters.transferability.databases.correction_table` of the per-atom
+        fit of ``names[0]`` - ``names[1]``.
     control
         Name of the second snapshot of ``names[0]`` (the pipeline's noise floor).
     judged
@@ -185,11 +176,7 @@ def difference_facts(table: pd.DataFrame, fit: pd.DataFrame, *, control: str,
     if all(np.isfinite([d_anion.low, d_anion.high, ctrl_mae.value])):
         offset = interval_word(d_anion.low, d_anion.high) == "excludes" and abs(
             d_anion.value) > ctrl_mae.value
-    elements = fit.reindex([e for e in candidates if e in fit.index])
-    strong = (elements["low"] > 0) | (elements["high"] < 0)
-    big = elements["coefficient"].abs() > min_coefficient
-    corrected = sorted(elements.index[strong & big])
-    rest = sorted(elements.index[~(strong & big)])
+    corrected = sorted(corrections.index[corrections["verdict"] == "corrected"])
     anions = sorted(CORRECTED_ANIONS)
     return DifferenceFacts(
         count("all"), d_all, _boot(table, a, b, "all", "mae"), _boot(table, a, c, "all"),
@@ -201,7 +188,6 @@ def difference_facts(table: pd.DataFrame, fit: pd.DataFrame, *, control: str,
         compare(ctrl_mae.value, _boot(table, a, b, "all", "mae").value),
         judge(ctrl_mae.value < 0.1 * _boot(table, a, b, "all", "mae").value
               if np.isfinite(ctrl_mae.value) else None, "are not", "may be"),
-        judge(offset, "differs from", "agrees with", judged=judged),
-        ", ".join(corrected) or "none", ", ".join(rest) or "none",
+        judge(offset, "differs", "agrees", judged=judged), ", ".join(corrected) or "none",
         ", ".join(sorted(GGA_U_METALS)), ", ".join(anions),
         "the same set as" if set(corrected) == set(anions) else "a different set from")

@@ -122,8 +122,8 @@ def matrix_facts(result: TransferResult, names: Sequence[str], combined: str, *,
         int(runs["n_train"].iloc[0]) // len(names), int(runs["seed"].nunique()),
         float(comb.loc[a, "combined"]), float(comb.loc[b, "combined"]),
         float(comb.loc[c, "combined"]), above_own, below_cross,
-        judge(above_own == len(names) and below_cross == len(names), "as in the paper",
-              "unlike the paper", judged=judged))
+        judge(above_own == len(names) and below_cross == len(names), "the same pattern",
+              "a different pattern", judged=judged))
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,11 @@ class DecompositionFacts:
 
 
 def _row(summary: pd.DataFrame, a: str, b: str, group: str, part: str) -> pd.Series:
-    return summary.loc[(a, b, group, part)]
+    """One row of the summary; a group without test formulas: NaN statistics."""
+    key = (a, b, group, part)
+    if key in summary.index:
+        return summary.loc[key]
+    return pd.Series(np.nan, index=summary.columns).fillna({"formulas": 0, "seeds": 0})
 
 
 def _seed_measured(row: pd.Series, column: str, what: str) -> Measured:
@@ -209,9 +213,8 @@ def decomposition_facts(summary: pd.DataFrame, names: Sequence[str],
         gap, float(nh["mae"]), float(held["mae"]), ac_error,
         _seed_measured(_row(summary, b, c, "all", "not held"), "mean error", "the mean error"),
         float(ac["formula share"]), positive,
-        judge(ac_low < 0, "too stable", "not too stable"),
-        judge(mostly == len(cells), "agrees with", "only partly agrees with", judged=judged),
-        judge(ac_low < 0, "agrees with", "does not agree with", judged=judged),
-        judge(gap < close if np.isfinite(gap) else None, "follows", "does not follow",
-              judged=judged))
+        judge(ac_low < 0, "too stable", "not systematically too stable"),
+        judge(mostly == len(cells), "agrees", "agrees in part", judged=judged),
+        judge(ac_low < 0, "agrees", "disagrees", judged=judged),
+        judge(gap < close if np.isfinite(gap) else None, "yes", "no", judged=judged))
 
