@@ -77,16 +77,18 @@ class ChapterSettings:
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         """One field per line, with its ``doc`` as a comment (IPython's display)."""
+        width = 79  # a code cell of the book's page shows about 80 characters
         lines = [f"{type(self).__name__}("]
         for f in dataclasses.fields(self):
             indent = " " * (len(f.name) + 5)
-            value = pformat(getattr(self, f.name), width=88 - len(indent), compact=True)
+            value = pformat(getattr(self, f.name), width=width - len(indent), compact=True)
             line = f"    {f.name}={value.replace(chr(10), chr(10) + indent)},"
             doc = f.metadata.get("doc", "")
-            if doc and ("\n" in line or len(line) > 38):
+            beside = f"{line:<34}  # {doc}"
+            if doc and ("\n" in line or len(beside) > width):
                 lines.append(f"    # {doc}")
             elif doc:
-                line = f"{line:<38}  # {doc}"
+                line = beside
             lines.append(line)
         printer.text("\n".join([*lines, ")"]))
 
