@@ -84,6 +84,16 @@ def test_smoke_forces_fixture_except_paper_arithmetic(glued, tmp_path):
                      "s_word": "", "s_count": ""}
 
 
+@dataclass(frozen=True)
+class InputFacts:
+    steps: float = fact(kind="input", claim="train_steps")
+
+
+def test_smoke_keeps_the_papers_inputs(glued, tmp_path):
+    Recorder("ch", prefix="i_", profile="smoke", results_dir=tmp_path).facts(InputFacts(2e6))
+    assert {r.key: r.kind for r in load_results(tmp_path)} == {"i_steps": "input"}
+
+
 def test_fact_checks_kind_claim_and_reference():
     with pytest.raises(ValueError, match="kind"):
         fact(kind="guess")

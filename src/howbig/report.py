@@ -39,7 +39,7 @@ Kinds of record (``kind=``, one of :data:`KINDS`; how each is judged: :mod:`howb
   (``reference=``, a key of :data:`howbig.paper.PUBLISHED`);
 * ``"extrapolation"``: reported without a verdict (for example the limit of a fitted curve);
 * ``"fixture"``: forced by the recorder for every classified record of the smoke profile, except
-  ``paper arithmetic``, which does not depend on data;
+  ``paper arithmetic`` and ``input`` (the paper's own numbers), which do not depend on data;
 * ``""``: a number the text uses that is not set beside the paper.
 
 ``claim=`` names the key of :data:`howbig.paper.PAPER` a record is set beside.
@@ -227,7 +227,7 @@ class Recorder:
         within the book.
     profile
         The profile this page runs in; ``"smoke"`` forces the kind ``fixture`` on every
-        classified record except ``paper arithmetic``.
+        classified record except ``paper arithmetic`` and ``input``.
     data
         The data the numbers were computed with, in a few words.
     results_dir
@@ -288,7 +288,7 @@ class Recorder:
 
     def _record(self, key: str, value: Any, meta: dict[str, Any], **measured: Any) -> Record:
         kind = meta["kind"]
-        if self.profile == "smoke" and kind != "paper arithmetic" and (
+        if self.profile == "smoke" and kind not in ("paper arithmetic", "input") and (
                 kind or meta["claim"] is not None or meta["reference"] is not None):
             kind = "fixture"  # tiny fixture data: never judged against the paper
         spread = measured.pop("spread", "")
