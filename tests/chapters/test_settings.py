@@ -13,9 +13,16 @@ from IPython.lib.pretty import pretty
 from howbig.chapters.complexity.settings import ComplexitySettings
 from howbig.chapters.infrastructure.settings import SearchSettings, TimingSettings
 from howbig.chapters.settings import ChapterSettings, run_cost, setting
+from howbig.chapters.transferability.settings import (
+    CurveSettings,
+    DatabaseSettings,
+    RunSettings,
+    YardstickSettings,
+)
 from howbig.profiles import EXPECTED_MINUTES, PROFILES
 
-RECORDS = (ComplexitySettings, TimingSettings, SearchSettings)
+RECORDS = (ComplexitySettings, TimingSettings, SearchSettings, DatabaseSettings, RunSettings,
+           CurveSettings, YardstickSettings)
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=lambda r: r.__name__)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pandas as pd
@@ -215,3 +216,53 @@ def test_headline_table_reads_the_records_back(tmp_path):
     assert list(table.index) == ["2.2 cross-database / in-database MAE, full-size runs"]
     assert table.iloc[0]["against the paper"] == "disagrees"
     assert headline_table(None).empty
+
+
+@pytest.mark.parametrize("content", [
+    {"mp_published_split_test_mae": {"mean": 0.0612, "std": 0.0011, "seeds": 3}},
+    {"mp_published_split_test_mae": [0.0601, 0.0612, 0.0623]},
+    {"results": {"mp_published_split_test_mae": {"mean": 0.0612, "std": 0.0011,
+                                                 "seeds": [0, 1, 2]}}},
+])
+def test_the_benchmark_figure_is_read_where_it_has_been_run(tmp_path, content):
+    path = tmp_path / "composition_accuracy.json"
+    path.write_text(json.dumps(content))
+    result = F.read_benchmark(path)
+    assert result.value == pytest.approx(0.0612) and result.n == 3
+    facts = F.benchmark_facts(result)
+    assert facts.benchmark_run == "has been run" and facts.benchmark_vs_goal == "above"
+    assert facts.benchmark_mae_text.startswith("0.061 eV/atom (std 0.001")
+
+
+def test_an_absent_or_broken_benchmark_file_reads_as_not_run(tmp_path):
+    assert F.read_benchmark(tmp_path / "missing.json") is None
+    (tmp_path / "broken.json").write_text("{not json")
+    assert F.read_benchmark(tmp_path / "broken.json") is None
+    (tmp_path / "other.json").write_text(json.dumps({"jarvis_published_split_test_mae": 0.1}))
+    assert F.read_benchmark(tmp_path / "other.json") is None
+    facts = F.benchmark_facts(None)
+    assert facts.benchmark_run == "has not been run" and facts.benchmark_mae_text == "no figure"
+    assert F.BENCHMARK_RESULTS.parts[-3:] == ("benchmarks", "results", "composition_accuracy.json")
+
+
+def test_published_facts_set_the_run_beside_the_published_models():
+    result = _planted_runs(0.25)
+    facts = F.published_facts(result, "A", "quick", "MP table")
+    assert facts.published_split_mae.value == pytest.approx(0.1, abs=0.002)
+    assert facts.published_seeds == 2 and facts.published_n_test == 20 * 3 * 4
+    assert (facts.roost_published, facts.crabnet_published, facts.rf_published) == (
+        0.055, 0.059, 0.100)
+    assert facts.published_vs_roost == "above"
+    assert facts.published_vs_rf == F.compare(facts.published_split_mae.value, 0.100)
+    kinds = {f.name: f.metadata for f in dataclasses.fields(F.PublishedFacts)}
+    assert kinds["published_split_mae"]["kind"] == "external reference"
+
+
+def test_the_data_box_names_every_table_of_the_chapter():
+    from howbig.profiles import data_credits, data_sources
+
+    for profile in ("quick", "smoke", "full"):
+        text = data_credits("transferability", profile)
+        for source in data_sources("transferability", profile):
+            assert source.label in text
+        assert "MP formation energies" in text and "MP band gaps" in text

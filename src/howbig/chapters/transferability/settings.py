@@ -1,8 +1,10 @@
 """The settings a reader of Chapter 2 may change: one small typed record per page.
 
-Each record is a frozen dataclass whose values come from the profile
-(:data:`howbig.profiles.PROFILES`, chapter key ``"transferability"``); a page builds its record
-with ``from_profile(profile)`` and may override a field with :func:`dataclasses.replace`.
+Each record is a :class:`~howbig.chapters.settings.ChapterSettings` whose values come from the
+profile (:data:`howbig.profiles.PROFILES`, chapter key ``"transferability"``; the keys of
+:class:`RunSettings` carry the prefix ``run_``, those of :class:`CurveSettings` ``curve_``); a
+page builds its record with ``from_profile(profile)`` and may override a field with
+:func:`dataclasses.replace`. In a notebook the record shows one field per line with what it sets.
 Section 2.2 and Section 2.3 train with the same :class:`RunSettings`, so that Section 2.3 finds
 Section 2.2's runs in the cache (:mod:`howbig.chapters.transferability.runs`).
 """
@@ -11,25 +13,46 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import ClassVar, Self
 
+from howbig.chapters.settings import ChapterSettings, setting
 from howbig.methods.training import TrainConfig
 from howbig.profiles import settings
 
 __all__ = ["CurveSettings", "DatabaseSettings", "RunSettings", "YardstickSettings"]
 
 
-def _from_profile(cls: type, profile: str, prefix: str = "") -> Any:
-    cfg = settings("transferability", profile)
-    values = {}
-    for f in fields(cls):
-        value = cfg[prefix + f.name]
-        values[f.name] = tuple(value) if isinstance(value, list | tuple) else value
-    return cls(**values)
+@dataclass(frozen=True)
+class _Settings(ChapterSettings):
+    """A record of Chapter 2: its fields are the chapter's profile keys less :attr:`PREFIX`."""
+
+    CHAPTER: ClassVar[str] = "transferability"
+    PREFIX: ClassVar[str] = ""
+
+    @classmethod
+    def of(cls, profile: str) -> Self:
+        """The record of ``profile`` (lists become tuples).
+
+        Raises
+        ------
+        KeyError
+            If the profile lacks a field of the record.
+        """
+        table = settings(cls.CHAPTER, profile)
+        values = {}
+        for f in fields(cls):
+            value = table[cls.PREFIX + f.name]
+            values[f.name] = tuple(value) if isinstance(value, list | tuple) else value
+        return cls(**values)
+
+    @classmethod
+    def from_profile(cls, profile: str) -> Self:
+        """The record of ``profile`` (the same as :meth:`of`)."""
+        return cls.of(profile)
 
 
 @dataclass(frozen=True)
-class DatabaseSettings:
+class DatabaseSettings(_Settings):
     """Section 2.1: how the three tables are read.
 
     Attributes
@@ -45,19 +68,15 @@ class DatabaseSettings:
         Seed of the split of formulas into train, validation and test (the same everywhere).
     """
 
-    target_window: tuple[float, float]
-    max_formulas: int | None
-    n_boot: int
-    split_seed: int
+    target_window: tuple[float, float] = setting("eV/atom kept, in every database alike")
+    max_formulas: int | None = setting("formulas per table (None: all)")
+    n_boot: int = setting("bootstrap resamples of every interval")
+    split_seed: int = setting("seed of the split by formula")
 
-    @classmethod
-    def from_profile(cls, profile: str) -> DatabaseSettings:
-        """The record of ``profile``."""
-        return _from_profile(cls, profile)
 
 
 @dataclass(frozen=True)
-class RunSettings:
+class RunSettings(_Settings):
     """Sections 2.2 and 2.3: one Roost-style model and one training recipe for every run.
 
     Nothing is tuned per database or per size. A run on ``n`` formulas takes
@@ -86,26 +105,25 @@ class RunSettings:
         Worker processes that train runs side by side (``-1``: all cores).
     """
 
-    width: int
-    mp_steps: int
-    batch_size: int
-    learning_rate: float
-    final_lr_fraction: float
-    epochs: float
-    min_steps: int
-    eval_every: int
-    patience: int | None
-    min_improvement: float
-    max_validation: int | None
-    matrix_seeds: tuple[int, ...]
-    combined_seeds: tuple[int, ...]
-    combined_cap: int | None
-    jobs: int
+    PREFIX: ClassVar[str] = "run_"
 
-    @classmethod
-    def from_profile(cls, profile: str) -> RunSettings:
-        """The record of ``profile``."""
-        return _from_profile(cls, profile, "run_")
+    width: int = setting("width of the node states of the Roost-style model")
+    mp_steps: int = setting("message-passing steps")
+    batch_size: int = setting("formulas per batch")
+    learning_rate: float = setting("Adam learning rate at the first step")
+    final_lr_fraction: float = setting("learning rate at the last step / at the first")
+    epochs: float = setting("passes over the data (steps = epochs * n / batch)")
+    min_steps: int = setting("fewest steps of a run")
+    eval_every: int = setting("steps between validation evaluations")
+    patience: int | None = setting("steps without progress before stopping (None: never)")
+    min_improvement: float = setting("relative fall of the validation MAE that counts as progress")
+    max_validation: int | None = setting("validation formulas per database (None: all)")
+    matrix_seeds: tuple[int, ...] = setting("seeds of the full-size runs (the transfer matrix)")
+    combined_seeds: tuple[int, ...] = setting("seeds of the model trained on all databases")
+    combined_cap: int | None = setting(
+        "formulas per database in the combined model (None: smallest)")
+    jobs: int = setting("worker processes training runs side by side (-1: all cores)")
+
 
     def steps(self, n: int, epochs: float | None = None) -> int:
         """Gradient steps of a run on ``n`` training formulas (``epochs``: instead of
@@ -130,7 +148,7 @@ class RunSettings:
 
 
 @dataclass(frozen=True)
-class CurveSettings:
+class CurveSettings(_Settings):
     """Section 2.3: the learning curves and fine-tuning.
 
     Attributes
@@ -150,23 +168,21 @@ class CurveSettings:
         A curve has "arrived" where it lies within this fraction of its fitted floor.
     """
 
-    sizes: int
-    span: float
-    seeds: tuple[int, ...]
-    finetune_sizes: int
-    finetune_seeds: tuple[int, ...]
-    finetune_learning_rate: float
-    fit_boot: int
-    tolerance: float
+    PREFIX: ClassVar[str] = "curve_"
 
-    @classmethod
-    def from_profile(cls, profile: str) -> CurveSettings:
-        """The record of ``profile``."""
-        return _from_profile(cls, profile, "curve_")
+    sizes: int = setting("training-set sizes per database")
+    span: float = setting("largest size / smallest size")
+    seeds: tuple[int, ...] = setting("seeds at every size but the two largest")
+    finetune_sizes: int = setting("JARVIS sizes the MP model is fine-tuned on (the smallest)")
+    finetune_seeds: tuple[int, ...] = setting("seeds of the fine-tuning runs")
+    finetune_learning_rate: float = setting("learning rate of the fine-tuning runs")
+    fit_boot: int = setting("bootstrap refits of each power-law fit")
+    tolerance: float = setting('"arrived": within this fraction of the fitted floor')
+
 
 
 @dataclass(frozen=True)
-class YardstickSettings:
+class YardstickSettings(_Settings):
     """Section 2.4: the published split, the band gaps and the paper's crystal-graph model.
 
     Attributes
@@ -187,28 +203,24 @@ class YardstickSettings:
         Processes that build the crystal graphs (``-1``: all cores).
     """
 
-    published_seeds: tuple[int, ...]
-    published_epochs: float
-    gap_max_train: int | None
-    gap_seeds: tuple[int, ...]
-    mpeu_latent_size: int
-    mpeu_mp_steps: int
-    mpeu_batch_size: int
-    mpeu_learning_rate: float
-    mpeu_decay_rate: float
-    mpeu_decay_steps: int
-    mpeu_max_steps: int
-    mpeu_eval_every: int
-    mpeu_patience: int | None
-    mpeu_seed: int
-    mpeu_curve_fractions: tuple[float, ...]
-    max_structures: int | None
-    graph_jobs: int
+    published_seeds: tuple[int, ...] = setting("seeds of the runs on the published MP split")
+    published_epochs: float = setting("their passes over the data")
+    gap_max_train: int | None = setting("band-gap training formulas per database (None: all)")
+    gap_seeds: tuple[int, ...] = setting("seeds of the band-gap models")
+    mpeu_latent_size: int = setting("MPEU latent size (the paper: 256)")
+    mpeu_mp_steps: int = setting("MPEU message-passing steps")
+    mpeu_batch_size: int = setting("MPEU graphs per batch")
+    mpeu_learning_rate: float = setting("MPEU learning rate")
+    mpeu_decay_rate: float = setting("MPEU learning-rate decay factor ...")
+    mpeu_decay_steps: int = setting("... per this many steps")
+    mpeu_max_steps: int = setting("MPEU training steps at most")
+    mpeu_eval_every: int = setting("MPEU steps between validation evaluations")
+    mpeu_patience: int | None = setting("MPEU steps without improvement before stopping")
+    mpeu_seed: int = setting("seed of the MPEU runs")
+    mpeu_curve_fractions: tuple[float, ...] = setting("shares of the structures of the MPEU curve")
+    max_structures: int | None = setting("structures per database (None: all)")
+    graph_jobs: int = setting("processes that build the crystal graphs (-1: all cores)")
 
-    @classmethod
-    def from_profile(cls, profile: str) -> YardstickSettings:
-        """The record of ``profile``."""
-        return _from_profile(cls, profile)
 
     def mpeu_config(self) -> TrainConfig:
         """The :class:`~howbig.methods.training.TrainConfig` of the MPEU runs."""

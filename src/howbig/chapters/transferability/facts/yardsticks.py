@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,8 +17,14 @@ from howbig.methods.bootstrap import bootstrap
 from howbig.paper import PUBLISHED
 from howbig.report import Measured, fact
 
-__all__ = ["CrystalFacts", "CrystalFactsSameData", "GapFacts", "PublishedFacts", "PublishedSetup",
-           "crystal_facts", "gap_facts", "published_facts"]
+__all__ = ["BENCHMARK_RESULTS", "BenchmarkFacts", "CrystalFacts", "CrystalFactsSameData",
+           "GapFacts", "PublishedFacts", "PublishedSetup", "benchmark_facts", "crystal_facts",
+           "gap_facts", "published_facts", "read_benchmark"]
+
+#: Results of ``benchmarks/bench_composition_accuracy.py`` in a checkout of the repository (a
+#: package installed without the checkout has none: the benchmark reads as not run).
+BENCHMARK_RESULTS = Path(__file__).resolve().parents[5] / "benchmarks" / "results" / \
+    "composition_accuracy.json"
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,70 @@ def published_facts(result: TransferResult, name: str, profile: str, sources: st
         int((result.predictions["seed"] == runs["seed"].iloc[0]).sum()),
         int(runs["max_steps"].iloc[0]), k, roost, crabnet, rf, compare(mae.value, roost),
         compare(mae.value, rf))
+
+
+def _benchmark_entry(entry: object) -> Measured | None:
+    """One benchmark result as a :class:`Measured` (mean, std over seeds, seeds); accepts a
+    number, a list of per-seed values, or a mapping with ``mean`` (or ``value``), ``std`` and
+    ``seeds`` / ``n_seeds`` / ``n`` (a count or a list of seeds)."""
+    if isinstance(entry, int | float) and not isinstance(entry, bool):
+        return Measured(float(entry), n=None, spread="as printed by the benchmark")
+    if isinstance(entry, list) and entry and all(isinstance(v, int | float) for v in entry):
+        v = np.asarray(entry, float)
+        return Measured(float(v.mean()), uncertainty=float(v.std(ddof=1)) if len(v) > 1 else None,
+                        n=len(v), spread=f"std over {len(v)} seeds")
+    if isinstance(entry, dict):
+        mean = entry.get("mean", entry.get("value"))
+        if not isinstance(mean, int | float):
+            return None
+        seeds = entry.get("seeds", entry.get("n_seeds", entry.get("n")))
+        n = len(seeds) if isinstance(seeds, list) else int(seeds) if isinstance(seeds, int) \
+            else None
+        std = entry.get("std")
+        return Measured(float(mean), uncertainty=None if std is None else float(std), n=n,
+                        spread="std over seeds" if std is not None else "")
+    return None
+
+
+def read_benchmark(path: str | Path | None = None,
+                   key: str = "mp_published_split_test_mae") -> Measured | None:
+    """The benchmark's result ``key`` (the name of the line it prints) from its JSON results
+    (default :data:`BENCHMARK_RESULTS`, also looked up under a top-level ``"results"``); ``None``
+    where the file or the key is absent or unreadable (the benchmark has not been run)."""
+    path = Path(BENCHMARK_RESULTS if path is None else path)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    entry = data.get(key, (data.get("results") or {}).get(key)
+                     if isinstance(data.get("results"), dict) else None)
+    return _benchmark_entry(entry)
+
+
+@dataclass(frozen=True)
+class BenchmarkFacts:
+    """The accuracy benchmark's figure on the same split, where it has been run."""
+
+    benchmark_run: str = fact()
+    benchmark_mae_text: str = fact()
+    benchmark_vs_goal: str = fact()
+    benchmark_goal: float = fact(unit="eV/atom")
+
+
+def benchmark_facts(result: Measured | None, *, goal: float = 0.060) -> BenchmarkFacts:
+    """Facts of :func:`read_benchmark`'s result (``None``: not run); ``goal``: the benchmark's
+    target test MAE (eV/atom)."""
+    if result is None:
+        return BenchmarkFacts("has not been run", "no figure", "not comparable", goal)
+    text = f"{result.value:.3f} eV/atom"
+    if result.uncertainty is not None:
+        text += f" (std {result.uncertainty:.3f}"
+        text += f" over {result.n} seeds)" if result.n else ")"
+    elif result.n:
+        text += f" ({result.n} seeds)"
+    return BenchmarkFacts("has been run", text, compare(result.value, goal), goal)
 
 
 @dataclass(frozen=True)
