@@ -79,9 +79,10 @@ def test_difference_facts_set_a_planted_anion_offset_against_the_paper(offset, w
     assert facts.diff_ab_anion.low <= offset <= facts.diff_ab_anion.high + 0.01
     assert facts.control_vs_ab == ("below" if offset else facts.control_vs_ab)
     assert facts.corrected == ("Cl" if offset else "none")
+    assert facts.control_verdict == ("no" if offset else facts.control_verdict)
     smoke = F.difference_facts(table, corrections, control="A2", names=("A", "B", "C"),
                                judged=False)
-    assert smoke.offset_vs_paper == F.NOT_JUDGED
+    assert smoke.offset_vs_paper == smoke.control_verdict == F.NOT_JUDGED
 
 
 def _planted_runs(cross: float, seeds=(0, 1)) -> TransferResult:

@@ -187,7 +187,7 @@ def difference_facts(table: pd.DataFrame, corrections: pd.DataFrame, *, control:
         interval_word(d_anion.low, d_anion.high), interval_word(d_other.low, d_other.high),
         compare(ctrl_mae.value, _boot(table, a, b, "all", "mae").value),
         judge(ctrl_mae.value < 0.1 * _boot(table, a, b, "all", "mae").value
-              if np.isfinite(ctrl_mae.value) else None, "are not", "may be"),
+              if np.isfinite(ctrl_mae.value) else None, "no", "perhaps", judged=judged),
         judge(offset, "differs", "agrees", judged=judged), ", ".join(corrected) or "none",
         ", ".join(sorted(GGA_U_METALS)), ", ".join(anions),
         "the same set as" if set(corrected) == set(anions) else "a different set from")
