@@ -33,6 +33,7 @@ from ase.formula import Formula
 from howbig.methods.bootstrap import bootstrap
 
 __all__ = [
+    "CANDIDATE_ANIONS",
     "CORRECTED_ANIONS",
     "CORRECTION_GROUPS",
     "GGA_U_METALS",
@@ -54,6 +55,9 @@ TARGET_WINDOW: tuple[float, float] = (-5.0, 2.5)
 #: Metals that MP computes with GGA+U (and a fitted correction) in oxides and fluorides
 #: (Jain et al., Phys. Rev. B 84, 045115 (2011)).
 GGA_U_METALS = frozenset({"Co", "Cr", "Fe", "Mn", "Mo", "Ni", "V", "W"})
+#: Elements whose compounds MP's corrections may shift (oxide, fluoride, the halides, the
+#: chalcogenides, nitride, hydride): the ones :func:`correction_table` is read for.
+CANDIDATE_ANIONS = ("O", "F", "Cl", "Br", "I", "S", "Se", "Te", "N", "H")
 #: Anions whose compounds carry a fitted correction in the MP table (found in the data).
 CORRECTED_ANIONS = frozenset({"O", "F", "Cl", "S", "N", "H"})
 #: Elements on which OQMD differs from both MP and JARVIS, while those two agree (the data).

@@ -10,16 +10,13 @@ from howbig.paper import paper_value
 from howbig.profiles import expected_minutes
 from howbig.report import fact
 
-__all__ = ["CANDIDATE_ANIONS", "NOT_JUDGED", "PAGES", "ChapterCost", "ChapterFacts",
+__all__ = ["NOT_JUDGED", "PAGES", "ChapterCost", "ChapterFacts",
            "chapter_cost", "chapter_facts", "compare", "interval_word", "judge",
            "span_text"]
 
 #: The chapter's pages (file stems), in reading order.
 PAGES = ("02_transferability", "02_1_databases", "02_2_transfer", "02_3_how_big",
          "02_4_yardsticks")
-#: Elements whose compounds MP's corrections may shift (oxide, fluoride, the halides, the
-#: chalcogenides, nitride, hydride): the ones :func:`difference_facts` tests.
-CANDIDATE_ANIONS = ("O", "F", "Cl", "Br", "I", "S", "Se", "Te", "N", "H")
 #: A finding word on fixture data.
 NOT_JUDGED = "not judged on fixture data"
 
