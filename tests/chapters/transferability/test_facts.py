@@ -231,7 +231,7 @@ def test_the_benchmark_figure_is_read_where_it_has_been_run(tmp_path, content):
     result = F.read_benchmark(path)
     assert result.value == pytest.approx(0.0612) and result.n == 3
     facts = F.benchmark_facts(result)
-    assert facts.benchmark_run == "has been run" and facts.benchmark_vs_goal == "above"
+    assert facts.benchmark_run == "yes" and facts.benchmark_vs_goal == "above"
     assert facts.benchmark_mae_text.startswith("0.061 eV/atom (std 0.001")
 
 
@@ -242,7 +242,7 @@ def test_an_absent_or_broken_benchmark_file_reads_as_not_run(tmp_path):
     (tmp_path / "other.json").write_text(json.dumps({"jarvis_published_split_test_mae": 0.1}))
     assert F.read_benchmark(tmp_path / "other.json") is None
     facts = F.benchmark_facts(None)
-    assert facts.benchmark_run == "has not been run" and facts.benchmark_mae_text == "no figure"
+    assert facts.benchmark_run == "no" and facts.benchmark_mae_text == "none"
     assert F.BENCHMARK_RESULTS.parts[-3:] == ("benchmarks", "results", "composition_accuracy.json")
 
 

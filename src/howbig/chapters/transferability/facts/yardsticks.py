@@ -123,14 +123,14 @@ def benchmark_facts(result: Measured | None, *, goal: float = 0.060) -> Benchmar
     """Facts of :func:`read_benchmark`'s result (``None``: not run); ``goal``: the benchmark's
     target test MAE (eV/atom)."""
     if result is None:
-        return BenchmarkFacts("has not been run", "no figure", "not comparable", goal)
+        return BenchmarkFacts("no", "none", "not comparable with", goal)
     text = f"{result.value:.3f} eV/atom"
     if result.uncertainty is not None:
         text += f" (std {result.uncertainty:.3f}"
         text += f" over {result.n} seeds)" if result.n else ")"
     elif result.n:
         text += f" ({result.n} seeds)"
-    return BenchmarkFacts("has been run", text, compare(result.value, goal), goal)
+    return BenchmarkFacts("yes", text, compare(result.value, goal), goal)
 
 
 @dataclass(frozen=True)
