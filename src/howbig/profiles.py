@@ -395,7 +395,7 @@ EXPECTED_MINUTES: dict[str, dict[str, float]] = {
     "02_transferability": {"quick": 1, "full": 1, "smoke": 1},
     "02_1_databases": {"quick": 1, "full": 5, "smoke": 1},
     "02_2_transfer": {"quick": 5, "full": 120, "smoke": 2},
-    "02_3_how_big": {"quick": 9, "full": 360, "smoke": 3},
+    "02_3_how_big": {"quick": 9, "full": 360, "smoke": 2},
     "02_4_yardsticks": {"quick": 4, "full": 600, "smoke": 2},
     "03_similarity": {"quick": 1, "full": 15, "smoke": 1},
     "04_cluster_expansion": {"quick": 1, "full": 10, "smoke": 1},

@@ -267,3 +267,14 @@ def test_the_data_box_names_every_table_of_the_chapter():
         for source in data_sources("transferability", profile):
             assert source.label in text
         assert "MP formation energies" in text and "MP band gaps" in text
+
+
+def test_crystal_facts_judge_the_curve_only_off_fixtures():
+    curve = pd.DataFrame({"n_train": [100, 200, 400], "mae": [0.4, 0.3, 0.2],
+                          "stopped_early": [False, True, False]})
+    kwargs = dict(source="S", latent=8, same_data=False, names=["S"], factor=None,
+                  full_names=["MP", "AFLOW"], paper_mae_mp=23.0, paper_mae_aflow=30.0)
+    facts = F.crystal_facts(curve, **kwargs)
+    assert facts.crystal_falls == "yes" and facts.crystal_stopped == 1
+    assert facts.crystal_mae.value == pytest.approx(200.0) and facts.crystal_matrix == "not trained"
+    assert F.crystal_facts(curve, judged=False, **kwargs).crystal_falls == F.NOT_JUDGED

@@ -229,10 +229,12 @@ class CrystalFactsSameData(CrystalFacts):
 
 def crystal_facts(curve: pd.DataFrame, *, source: str, latent: int, same_data: bool,
                   names: Sequence[str], factor: float | None, full_names: Sequence[str],
-                  paper_mae_mp: float, paper_mae_aflow: float) -> CrystalFacts:
+                  paper_mae_mp: float, paper_mae_aflow: float, judged: bool = True
+                  ) -> CrystalFacts:
     """Facts of :func:`~howbig.chapters.transferability.experiment.learning_curve` (``curve``)
     and, with two databases, the cross-database ``factor`` of
-    :func:`~howbig.chapters.transferability.experiment.cross_database_experiment`."""
+    :func:`~howbig.chapters.transferability.experiment.cross_database_experiment`; whether the
+    error falls with more structures is not judged where ``judged`` is false (smoke)."""
     last = curve.iloc[-1]
     if len(curve) > 1 and (curve["mae"] > 0).all():
         slope = float(np.polyfit(np.log(curve["n_train"]), np.log(curve["mae"]), 1)[0])
@@ -244,7 +246,8 @@ def crystal_facts(curve: pd.DataFrame, *, source: str, latent: int, same_data: b
         source, int(latent), int(last["n_train"]),
         Measured(1000 * float(last["mae"]), n=1, spread="one seed"), len(curve),
         int(curve["stopped_early"].sum()), slope,
-        judge(slope < -0.05 if np.isfinite(slope) else None, "falls", "does not fall"),
+        judge(slope < -0.05 if np.isfinite(slope) else None, "yes", "no",
+              judged=judged),
         len(names), ", ".join(names), Measured(value, n=1, spread="one seed"),
         span_text(value, fmt="{:.1f}"),
         "trained" if factor is not None else "not trained", ", ".join(full_names),
