@@ -388,15 +388,15 @@ def stand_in_names() -> dict[str, tuple[str, ...]]:
 EXPECTED_MINUTES: dict[str, dict[str, float]] = {
     # quick / smoke: CI build of 2026-11-30 on 2 cores (270 / 83 s, 4.5 / 5.3 s, 35 / 32 s,
     # 141 / 58 s, 78 / 36 s), rounded up to whole minutes
-    # Chapter 2, one entry per page. quick: CPU time of a run on a contended 2-core machine
-    # (2026-12-05, load 8-10; CPU s 3 / 32 / 405 / 869 / 249, 2.3 with 2.2's runs in the build
-    # folder) over the two worker processes, rounded up; to be replaced by an idle build's
-    # status.json. smoke: the same run's smoke pages.
+    # Chapter 2, one entry per page. quick: a build of the five pages from an empty build
+    # folder on a shared 2-core machine (2026-12-05, load average 3-4: other jobs ran), 4 / 19 /
+    # 219 / 444 / 161 s (2.3 loads 2.2's runs from the build folder; alone it trains them too),
+    # rounded up; to be replaced by an idle build's status.json. smoke: 3 / 11 / 64 / 74 / 116 s.
     "02_transferability": {"quick": 1, "full": 1, "smoke": 1},
     "02_1_databases": {"quick": 1, "full": 5, "smoke": 1},
-    "02_2_transfer": {"quick": 5, "full": 120, "smoke": 2},
-    "02_3_how_big": {"quick": 9, "full": 360, "smoke": 2},
-    "02_4_yardsticks": {"quick": 4, "full": 600, "smoke": 2},
+    "02_2_transfer": {"quick": 4, "full": 120, "smoke": 2},
+    "02_3_how_big": {"quick": 8, "full": 360, "smoke": 2},
+    "02_4_yardsticks": {"quick": 3, "full": 600, "smoke": 2},
     "03_similarity": {"quick": 1, "full": 15, "smoke": 1},
     "04_cluster_expansion": {"quick": 1, "full": 10, "smoke": 1},
     "05_complexity": {"quick": 3, "full": 90, "smoke": 1},
