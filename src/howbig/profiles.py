@@ -61,6 +61,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "nomad_max_entries": None,  # NOMAD entries to read (None: all)
             "group_threshold": 0.8,   # minimal Tanimoto S inside a group (complete linkage)
             "thresholds_scan": (0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
+            "n_boot": 1000,  # bootstrap resamples of the calculations (block comparisons)
         },
         "cluster_expansion": {
             "subset": 235,  # configurations in the paper-like setting (the paper had 235)
@@ -74,6 +75,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "large_cutoffs": (10.0, 8.5, 6.0),  # 178: 2 points, 22 pairs, 132 triplets, 22 quads
             "crosscheck_cutoffs": (10.0, 8.5),
             "agpd_cutoffs": (13.5, 6.0, 5.5),
+            "plateau_fraction": 0.95,  # a fit path's plateau: this share of its improvement
         },
         "complexity": {
             # experiment 1: SISSO vs NN on the PySCF basis-set errors (small data: same in both)
@@ -157,6 +159,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "nomad_max_entries": None,
             "group_threshold": 0.8,
             "thresholds_scan": (0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
+            "n_boot": 1000,
         },
         "cluster_expansion": {
             "subset": 235,  # configurations in the paper-like setting (the paper had 235)
@@ -170,6 +173,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "large_cutoffs": (10.0, 8.5, 6.0),  # 178: 2 points, 22 pairs, 132 triplets, 22 quads
             "crosscheck_cutoffs": (10.0, 8.5),
             "agpd_cutoffs": (13.5, 6.0, 5.5),
+            "plateau_fraction": 0.95,  # a fit path's plateau: this share of its improvement
         },
         "complexity": {
             "sisso_rung": 2, "sisso_dim": 3, "sisso_sis": 30,
