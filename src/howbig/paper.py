@@ -152,7 +152,8 @@ _NUMBERS: tuple[PaperNumber, ...] = (
                 "better models than the standard CE with the same number of 27 clusters",
                 "ranking", precision=1),
     PaperNumber("ce_nonlinear_p176_fit", _ORDER_ONLY, "meV", "4",
-                "176-cluster pool, fit RMSE: standard CE minus nonlinear CE (d=2) at equal size",
+                "176-cluster pool, fit RMSE: standard CE minus nonlinear CE (d=2) at equal "
+                "size, the smallest over the sizes",
                 "the second-order nonlinear CE based on this same pool allows for obtaining "
                 "better fits at all numbers of features", "ranking", precision=1),
     PaperNumber("ce_nonlinear_vs_more_clusters", _ORDER_ONLY, "meV", "4",

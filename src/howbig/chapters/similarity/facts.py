@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from howbig.methods.fingerprints import FingerprintGrid
-from howbig.report import Measured, fact
+from howbig.report import Measured, fact, recorded_kind
 from howbig.verdicts import verdict
 
 __all__ = [
@@ -30,18 +30,11 @@ __all__ = [
     "group_facts",
     "nomad_facts",
     "nomad_rankings",
-    "record_kind",
 ]
 
 SPREAD = "95% bootstrap interval, calculations resampled"
 _PAIRS = dict(unit="", fmt="{:.3f}", kind="analogue",
               reason="PySCF h-BN (GTH basis sets, four k-meshes) instead of FHI-aims")
-
-
-def record_kind(kind: str, profile: str) -> str:
-    """The kind a record of ``kind`` gets in ``profile``: ``fixture`` in the smoke profile (as
-    :class:`howbig.report.Recorder` records it), so that the page's verdict words match."""
-    return "fixture" if profile == "smoke" and kind != "paper arithmetic" else kind
 
 
 @dataclass(frozen=True)
@@ -180,7 +173,7 @@ def comparison_facts(comparison: pd.DataFrame, rankings: pd.DataFrame, profile: 
     :func:`~howbig.chapters.similarity.experiment.paper_rankings`; verdict words by
     :func:`howbig.verdicts.verdict` with the kind this profile records."""
     rows = comparison.set_index("key")
-    kind = record_kind("analogue", profile)
+    kind = recorded_kind("analogue", profile)
     ranked = {name: _measured(rankings.loc[claim]) for name, claim in _CLAIMS.items()}
     plain = ("lda_lowk_within", "pbe_lowk_within", "lda_midk_within", "lda_highk_within",
              "lda_lowk_vs_highk", "pbe_lowk_vs_highk", "lda_midk_vs_highk", "pbe_midk_vs_highk",

@@ -16,7 +16,7 @@ class SimilaritySettings(ChapterSettings):
 
     CHAPTER: ClassVar[str] = "similarity"
 
-    group_threshold: float = setting("minimal S between any two members of a group")
-    thresholds_scan: tuple[float, ...] = setting("thresholds of the scan of group counts")
-    n_boot: int = setting("bootstrap resamples of the calculations")
-    nomad_max_entries: int | None = setting("NOMAD entries to read, full profile (None: all)")
+    group_threshold: float = setting("min. S of any pair in a group")
+    thresholds_scan: tuple[float, ...] = setting("thresholds of the group scan")
+    n_boot: int = setting("bootstrap resamples")
+    nomad_max_entries: int | None = setting("NOMAD entries (None: all)")
