@@ -116,6 +116,18 @@ def group_facts(threshold: float, table: pd.DataFrame) -> GroupFacts:
                       int((table["n"] == 1).sum()))
 
 
+_CLAIMS = {"lowk_most_dissimilar": ("sim_lowk_most_dissimilar",
+                                    "LDA, mean S of block e minus d, f"),
+           "more_k_more_similar": ("sim_more_k_more_similar", "LDA, mean S in b, c minus a"),
+           "same_nb_across_k": ("sim_same_nb_across_k",
+                                "LDA block e, mean S at the same minus different N_b"),
+           "same_nb_across_xc": ("sim_same_nb_across_xc",
+                                 "LDA against PBE (m, n), mean S at the same minus "
+                                 "different N_b")}
+_RANKED = {name: {**_PAIRS, "claim": claim, "finding": f"PySCF h-BN: {what}"}
+           for name, (claim, what) in _CLAIMS.items()}
+
+
 @dataclass(frozen=True)
 class ComparisonFacts:
     """Section 3.5: mean S over the pairs behind the paper's statements, and its orderings."""
@@ -135,10 +147,10 @@ class ComparisonFacts:
     xc_same_basis: Measured = fact(**_PAIRS)
     xc_diff_basis: Measured = fact(**_PAIRS)
     n_same_nb_lowk: int = fact()
-    lowk_most_dissimilar: Measured = fact(**{**_PAIRS, "claim": "sim_lowk_most_dissimilar"})
-    more_k_more_similar: Measured = fact(**{**_PAIRS, "claim": "sim_more_k_more_similar"})
-    same_nb_across_k: Measured = fact(**{**_PAIRS, "claim": "sim_same_nb_across_k"})
-    same_nb_across_xc: Measured = fact(**{**_PAIRS, "claim": "sim_same_nb_across_xc"})
+    lowk_most_dissimilar: Measured = fact(**_RANKED["lowk_most_dissimilar"])
+    more_k_more_similar: Measured = fact(**_RANKED["more_k_more_similar"])
+    same_nb_across_k: Measured = fact(**_RANKED["same_nb_across_k"])
+    same_nb_across_xc: Measured = fact(**_RANKED["same_nb_across_xc"])
     lowk_most_dissimilar_verdict: str = fact()
     more_k_more_similar_verdict: str = fact()
     same_nb_across_k_verdict: str = fact()
@@ -161,12 +173,6 @@ def _compare(m: Measured) -> str:
     return "higher than" if m.low > 0 else "lower than" if m.high < 0 else "indistinguishable from"
 
 
-_CLAIMS = {"lowk_most_dissimilar": "sim_lowk_most_dissimilar",
-           "more_k_more_similar": "sim_more_k_more_similar",
-           "same_nb_across_k": "sim_same_nb_across_k",
-           "same_nb_across_xc": "sim_same_nb_across_xc"}
-
-
 def comparison_facts(comparison: pd.DataFrame, rankings: pd.DataFrame, profile: str
                      ) -> ComparisonFacts:
     """Facts of :func:`~howbig.chapters.similarity.experiment.paper_comparison` and
@@ -174,7 +180,7 @@ def comparison_facts(comparison: pd.DataFrame, rankings: pd.DataFrame, profile: 
     :func:`howbig.verdicts.verdict` with the kind this profile records."""
     rows = comparison.set_index("key")
     kind = recorded_kind("analogue", profile)
-    ranked = {name: _measured(rankings.loc[claim]) for name, claim in _CLAIMS.items()}
+    ranked = {name: _measured(rankings.loc[claim]) for name, (claim, _) in _CLAIMS.items()}
     plain = ("lda_lowk_within", "pbe_lowk_within", "lda_midk_within", "lda_highk_within",
              "lda_lowk_vs_highk", "pbe_lowk_vs_highk", "lda_midk_vs_highk", "pbe_midk_vs_highk",
              "lda_e_same_nb", "lda_e_diff_nb", "lda_only_kmesh", "lda_only_basis",
@@ -185,7 +191,7 @@ def comparison_facts(comparison: pd.DataFrame, rankings: pd.DataFrame, profile: 
         n_same_nb_lowk=int(rows.loc["lda_lowk_same_nb", "n"] + rows.loc["pbe_lowk_same_nb", "n"]),
         **ranked,
         **{f"{name}_verdict": verdict(claim, ranked[name], kind=kind).label
-           for name, claim in _CLAIMS.items()},
+           for name, (claim, _) in _CLAIMS.items()},
         pbe_vs_lda_lowk=pbe_vs_lda, pbe_vs_lda_lowk_word=_compare(pbe_vs_lda))
 
 
@@ -211,23 +217,25 @@ def nomad_facts(meta: pd.DataFrame | None, attrs: dict, comparison: pd.DataFrame
                       int((comparison["n"] > 0).sum()), n_quantities)
 
 
-_SAME = dict(unit="", fmt="{:.3f}", kind="same data", reason="the paper's FHI-aims data (NOMAD)")
+_SAME = {name: {"unit": "", "fmt": "{:.3f}", "kind": "same data", "claim": claim,
+                "finding": f"the paper's FHI-aims data (NOMAD): {what}"}
+         for name, (claim, what) in _CLAIMS.items()}
 
 
 @dataclass(frozen=True)
 class NomadRankings:
     """Section 3.6: the paper's orderings on its own data (recorded only when NOMAD was read)."""
 
-    nomad_lowk_most_dissimilar: Measured = fact(**{**_SAME, "claim": "sim_lowk_most_dissimilar"})
-    nomad_more_k_more_similar: Measured = fact(**{**_SAME, "claim": "sim_more_k_more_similar"})
-    nomad_same_nb_across_k: Measured = fact(**{**_SAME, "claim": "sim_same_nb_across_k"})
-    nomad_same_nb_across_xc: Measured = fact(**{**_SAME, "claim": "sim_same_nb_across_xc"})
+    nomad_lowk_most_dissimilar: Measured = fact(**_SAME["lowk_most_dissimilar"])
+    nomad_more_k_more_similar: Measured = fact(**_SAME["more_k_more_similar"])
+    nomad_same_nb_across_k: Measured = fact(**_SAME["same_nb_across_k"])
+    nomad_same_nb_across_xc: Measured = fact(**_SAME["same_nb_across_xc"])
 
 
 def nomad_rankings(rankings: pd.DataFrame) -> NomadRankings:
     """:func:`~howbig.chapters.similarity.experiment.paper_rankings` of the NOMAD study."""
     return NomadRankings(**{f"nomad_{name}": _measured(rankings.loc[claim])
-                            for name, claim in _CLAIMS.items()})
+                            for name, (claim, _) in _CLAIMS.items()})
 
 
 @dataclass(frozen=True)
