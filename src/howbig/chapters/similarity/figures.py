@@ -168,9 +168,9 @@ def similarity_matrix_figure(
     ax.set_ylabel("index i")
     ax.set_title("DOS similarity S (sorted by xc, k-mesh, basis)", pad=24)
     ax.tick_params(labelbottom=False)
-    for x in dict.fromkeys(groups):
-        ax.text(np.flatnonzero(groups == x).mean() + 1, -0.2, x, ha="center", va="bottom",
-                fontsize=11)
+    for x in dict.fromkeys(groups):  # x in data, y in axes coordinates: just above the matrix
+        ax.text(np.flatnonzero(groups == x).mean() + 1, 1.01, x, ha="center", va="bottom",
+                fontsize=11, transform=ax.get_xaxis_transform())
     cax = fig.add_subplot(gs[0, 1])
     fig.colorbar(im, cax=cax, label="S")
     bx = fig.add_subplot(gs[1, 0], sharex=ax)
