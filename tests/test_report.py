@@ -87,6 +87,7 @@ def test_smoke_forces_fixture_except_paper_arithmetic(glued, tmp_path):
 def test_recorded_kind_is_the_recorders_rule():
     assert report.recorded_kind("analogue", "smoke") == "fixture"
     assert report.recorded_kind("paper arithmetic", "smoke") == "paper arithmetic"
+    assert report.recorded_kind("input", "smoke") == "input"
     assert report.recorded_kind("", "smoke", claimed=False) == ""
     assert report.recorded_kind("analogue", "quick") == "analogue"
 
@@ -102,6 +103,16 @@ def test_a_facts_finding_is_the_records_note(glued, tmp_path):
         NotedFacts(Measured(1.0, low=0.5, high=1.5)))
     (record,) = load_results(tmp_path)
     assert record.finding == "held out, subset" and record.reason == "why it may differ"
+
+
+@dataclass(frozen=True)
+class InputFacts:
+    steps: float = fact(kind="input", claim="train_steps")
+
+
+def test_smoke_keeps_the_papers_inputs(glued, tmp_path):
+    Recorder("ch", prefix="i_", profile="smoke", results_dir=tmp_path).facts(InputFacts(2e6))
+    assert {r.key: r.kind for r in load_results(tmp_path)} == {"i_steps": "input"}
 
 
 def test_fact_checks_kind_claim_and_reference():

@@ -39,7 +39,7 @@ Kinds of record (``kind=``, one of :data:`KINDS`; how each is judged: :mod:`howb
   (``reference=``, a key of :data:`howbig.paper.PUBLISHED`);
 * ``"extrapolation"``: reported without a verdict (for example the limit of a fitted curve);
 * ``"fixture"``: forced by the recorder for every classified record of the smoke profile, except
-  ``paper arithmetic``, which does not depend on data;
+  ``paper arithmetic`` and ``input`` (the paper's own numbers), which do not depend on data;
 * ``""``: a number the text uses that is not set beside the paper.
 
 ``claim=`` names the key of :data:`howbig.paper.PAPER` a record is set beside.
@@ -129,9 +129,10 @@ def is_computable(value: Any) -> bool:
 def recorded_kind(kind: str, profile: str, *, claimed: bool = True) -> str:
     """The kind a record of ``kind`` gets in ``profile``: ``fixture`` in the smoke profile for a
     classified record (a kind, a claim or a reference: ``claimed``) other than ``paper
-    arithmetic``. A page that words a verdict (:func:`howbig.verdicts.verdict`) passes this kind,
-    so that its words match the record's."""
-    if profile == "smoke" and kind != "paper arithmetic" and (kind or claimed):
+    arithmetic`` and ``input`` (the paper's own arithmetic and inputs stay what they are). A page
+    that words a verdict (:func:`howbig.verdicts.verdict`) passes this kind, so that its words
+    match the record's."""
+    if profile == "smoke" and kind not in ("paper arithmetic", "input") and (kind or claimed):
         return "fixture"  # tiny fixture data: never judged against the paper
     return kind
 
@@ -241,7 +242,7 @@ class Recorder:
         within the book.
     profile
         The profile this page runs in; ``"smoke"`` forces the kind ``fixture`` on every
-        classified record except ``paper arithmetic``.
+        classified record except ``paper arithmetic`` and ``input``.
     data
         The data the numbers were computed with, in a few words.
     results_dir

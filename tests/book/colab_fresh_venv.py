@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=900, help="per-cell timeout, seconds")
     args = parser.parse_args(argv)
 
-    source = args.colab_dir / f"{args.notebook}.ipynb"
+    # Absolute: the notebook is executed with the empty work folder as its current directory.
+    source = (args.colab_dir / f"{args.notebook}.ipynb").resolve()
     if not source.is_file():
         raise SystemExit(f"{source} does not exist: run `howbig book colab --out "
                          f"{args.colab_dir}` after the quick build first")

@@ -79,6 +79,14 @@ def test_outline_reads_goals_sections_and_exercises(outline):
     assert outline.reading_minutes == outline.words / teacher.READING_WORDS_PER_MINUTE
 
 
+def test_a_section_page_states_its_goals_as_a_section(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    source = SOURCE.replace("In this chapter you will", "In this section you will")
+    (tmp_path / "notebooks" / "09_2_x.md").write_text(source)
+    outline = teacher.chapter_outline(tmp_path, "notebooks/09_2_x")
+    assert outline.goals[1] == "compare it with Eq. (4) of the paper."
+
+
 def test_exercise_table_links_labelled_exercises_directly(outline):
     table = teacher.exercise_table([outline])
     assert list(table["exercise"]) == ["{ref}`Exercise 9.1 <ex-9-1>`",

@@ -31,6 +31,8 @@ __all__ = ["READING_WORDS_PER_MINUTE", "ChapterOutline", "Exercise", "chapter_do
 #: Reading speed of technical prose with equations, for the reading time of a chapter.
 READING_WORDS_PER_MINUTE = 150
 GOALS_TITLE = "In this chapter you will"
+#: A section page of a chapter split into pages titles its goals so (``_toc.yml`` sections).
+SECTION_GOALS_TITLE = "In this section you will"
 #: Sections every chapter has, which say nothing about what it teaches.
 NOT_TAUGHT = ("Exercises", "Summary")
 _EXERCISE = re.compile(r"^(`{3,}|:{3,})\{admonition\}\s*Exercise\s+(?P<number>\d+(?:\.\d+)*)\s*$")
@@ -137,7 +139,8 @@ def _goals(cells: list) -> tuple[str, ...]:
         if kind != "markdown":
             continue
         for i, line in enumerate(lines):
-            if re.match(rf"^(`{{3,}}|:{{3,}})\{{\w+\}}\s*{GOALS_TITLE}", line.strip()):
+            if re.match(rf"^(`{{3,}}|:{{3,}})\{{\w+\}}\s*({GOALS_TITLE}|{SECTION_GOALS_TITLE})",
+                        line.strip()):
                 bullets = []
                 for item in lines[i + 1:]:
                     if re.match(r"^(`{3,}|:{3,})\s*$", item.strip()):

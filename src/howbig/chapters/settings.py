@@ -21,6 +21,7 @@ notebook the record shows one field per line with its ``doc`` (``_repr_pretty_``
 from __future__ import annotations
 
 import dataclasses
+from pprint import pformat
 from typing import Any, ClassVar, TypeVar
 
 from howbig.profiles import RUN_TIME_BASIS, expected_minutes, settings
@@ -51,6 +52,12 @@ class ChapterSettings:
     #: Key of the chapter's block in :data:`howbig.profiles.PROFILES`.
     CHAPTER: ClassVar[str] = ""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # IPython looks for _repr_pretty_ in each class of the MRO before the class's __repr__
+        # (which @dataclass writes into every subclass): put it into the subclass itself
+        cls._repr_pretty_ = ChapterSettings._repr_pretty_
+
     @classmethod
     def of(cls: type[S], profile: str) -> S:
         """The record of ``profile``: every field read from the chapter's block of the profile.
@@ -70,11 +77,19 @@ class ChapterSettings:
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         """One field per line, with its ``doc`` as a comment (IPython's display)."""
+        width = 79  # a code cell of the book's page shows about 80 characters
         lines = [f"{type(self).__name__}("]
         for f in dataclasses.fields(self):
-            line = f"    {f.name}={getattr(self, f.name)!r},"
+            indent = " " * (len(f.name) + 5)
+            value = pformat(getattr(self, f.name), width=width - len(indent), compact=True)
+            line = f"    {f.name}={value.replace(chr(10), chr(10) + indent)},"
             doc = f.metadata.get("doc", "")
-            lines.append(f"{line:<44}  # {doc}" if doc else line)
+            beside = f"{line:<34}  # {doc}"
+            if doc and ("\n" in line or len(beside) > width):
+                lines.append(f"    # {doc}")
+            elif doc:
+                line = beside
+            lines.append(line)
         printer.text("\n".join([*lines, ")"]))
 
 

@@ -11,16 +11,14 @@ import optuna
 import pandas as pd
 import pytest
 
-from howbig.chapters.infrastructure.nas import (
-    SearchSpace,
-    create_study,
+from howbig.chapters.infrastructure.nas import SearchSpace, create_study, toy_objective
+from howbig.chapters.infrastructure.nas_analysis import (
     early_ranking_curve,
     grid_summary,
     local_minima,
     nas_summary,
     ranking_agreement,
     replay_pruner,
-    toy_objective,
     trials_frame,
 )
 

@@ -16,17 +16,15 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from howbig.methods.profiling import StepProfile
-from howbig.paper import PAPER, paper_value
+from howbig.paper import paper_value
 from howbig.verdicts import verdict
 
 __all__ = [
     "HOURS_PER_YEAR",
     "NasCost",
-    "cost_curve",
     "gpu_cpu_ratio",
     "nas_cost",
     "paper_check",
@@ -141,15 +139,6 @@ def nas_cost(
                    usd_per_hour=float(usd_per_hour))
 
 
-def cost_curve(architectures: np.ndarray, **kwargs: Any) -> pd.DataFrame:
-    """Device hours, years and dollars as a function of the number of architectures.
-
-    ``kwargs`` go to :func:`nas_cost` (steps, batch_seconds, ...).
-    """
-    rows = [nas_cost(architectures=float(a), **kwargs).as_dict() for a in architectures]
-    return pd.DataFrame(rows)
-
-
 def paper_check() -> pd.DataFrame:
     """Recompute every derived number of the paper's Section 6.2 from its stated inputs.
 
@@ -162,7 +151,8 @@ def paper_check() -> pd.DataFrame:
     DataFrame
         One row per claim: ``claim``, ``paper key``, ``paper`` (the figure as stated; 10 for the
         order-of-magnitude claim), ``recomputed``, ``ratio`` (recomputed / paper), ``agrees``
-        (bool: checks out), ``how`` (the arithmetic).
+        (bool: checks out), ``verdict`` ("checks out" / "does not check out"), ``how`` (the
+        arithmetic).
     """
     p = paper_value
     steps = p("train_steps")
@@ -175,13 +165,15 @@ def paper_check() -> pd.DataFrame:
 
     def add(claim: str, key: str, recomputed: float, how: str) -> None:
         stated = p(key)
+        judged = verdict(key, recomputed, kind="paper arithmetic")
         rows.append({
             "claim": claim,
             "paper key": key,
             "paper": stated,
             "recomputed": recomputed,
             "ratio": recomputed / stated if stated else math.nan,
-            "agrees": bool(verdict(key, recomputed, kind="paper arithmetic").agrees),
+            "agrees": bool(judged.agrees),
+            "verdict": judged.word,
             "how": how,
         })
 
@@ -255,13 +247,3 @@ def timing_table(profiles: list[StepProfile]) -> pd.DataFrame:
                      "hours for 2e6 steps": steps * (paper_value(b) + paper_value(s)) / 3600})
     return pd.DataFrame(rows)
 
-
-def _paper_keys_used() -> list[str]:
-    """Paper keys this module reads (kept as a check that they exist)."""
-    keys = ["train_steps", "v100_batch_seconds", "v100_step_seconds", "cpu_batch_seconds",
-            "cpu_step_seconds", "nas_architectures", "usd_per_v100_hour", "nas_gpu_hours",
-            "nas_gpu_years", "nas_usd", "v100_hours_per_run", "cpu_hours_per_run"]
-    missing = [k for k in keys if k not in PAPER]
-    if missing:  # pragma: no cover - guards against edits of paper.py
-        raise KeyError(f"howbig.paper lacks {missing}")
-    return keys

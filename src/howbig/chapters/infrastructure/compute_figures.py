@@ -144,10 +144,11 @@ def nas_heatmap(grid: pd.DataFrame, summary: dict[str, float], *, unit: str = "m
     Parameters
     ----------
     grid
-        Output of :func:`howbig.chapters.infrastructure.nas.grid_summary` (rows: steps, columns:
-        latent sizes; eV).
+        Output of :func:`howbig.chapters.infrastructure.nas_analysis.grid_summary` (rows:
+        steps, columns: latent sizes; eV).
     summary
-        Output of :func:`howbig.chapters.infrastructure.nas.nas_summary` (eV), shown in the title.
+        Output of :func:`howbig.chapters.infrastructure.nas_analysis.nas_summary` (eV), shown in
+        the title.
     unit, scale
         Display unit and the factor from the grid's unit to it (eV -> meV: 1000).
     target
@@ -190,9 +191,9 @@ def ranking_figure(curve: pd.DataFrame, agreement: dict[str, float] | None = Non
     Parameters
     ----------
     curve
-        Output of :func:`howbig.chapters.infrastructure.nas.early_ranking_curve`.
+        Output of :func:`howbig.chapters.infrastructure.nas_analysis.early_ranking_curve`.
     agreement
-        Output of :func:`howbig.chapters.infrastructure.nas.ranking_agreement` for a pruned
+        Output of :func:`howbig.chapters.infrastructure.nas_analysis.ranking_agreement` for a pruned
         search, drawn as a marker at
         its fraction of the training steps.
     """

@@ -4,8 +4,7 @@ The search space is the paper's pair of architecture parameters, the number of m
 steps and the latent size, plus the learning rate and the batch size. Each trial trains one
 MPEU with :func:`howbig.methods.training.train` and returns its best validation RMSE (the NAS
 reward is its negative). :func:`create_study` with ``sampler="random"`` reproduces the paper's
-random search. Summaries, the Fig. 7 grid and the pruning replay are in :mod:`.nas_analysis`
-(re-exported here).
+random search. Summaries, the Fig. 7 grid and the pruning replay are in :mod:`.nas_analysis`.
 
 **Many workers, one study.** The study lives in an Optuna storage given by URL: a SQLite file
 (``sqlite:///nas.db``, fine for a few processes on one machine) or a PostgreSQL database for
@@ -49,16 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 import optuna
 
-from howbig.chapters.infrastructure.nas_analysis import (
-    early_ranking_curve,
-    grid_summary,
-    local_minima,
-    make_pruner,
-    nas_summary,
-    ranking_agreement,
-    replay_pruner,
-    trials_frame,
-)
+from howbig.chapters.infrastructure.nas_analysis import make_pruner
 
 if TYPE_CHECKING:
     from howbig.profile_data import DataSource
@@ -67,19 +57,11 @@ __all__ = [
     "QuickData",
     "SearchSpace",
     "create_study",
-    "database_note",
-    "early_ranking_curve",
-    "grid_summary",
-    "local_minima",
     "main",
     "make_objective",
     "make_storage",
-    "nas_summary",
     "quick_dataset",
-    "ranking_agreement",
-    "replay_pruner",
     "toy_objective",
-    "trials_frame",
 ]
 
 DEFAULT_STORAGE = "sqlite:///nas.db"
@@ -279,15 +261,6 @@ class QuickData:
     n_structures: int
     source: DataSource
     notes: list[str] = field(default_factory=list)
-
-
-def database_note(source: DataSource, n_structures: int) -> str:
-    """How the NAS data compare with the paper's Fig. 7 data (about 60,000 AFLOW band gaps)."""
-    if not source.stand_in:
-        return ("The paper's Fig. 7 used AFLOW band gaps too (about 60,000 with structures); "
-                f"this search uses {n_structures:,} of them.")
-    return ("The paper's Fig. 7 used about 60,000 AFLOW band gaps with structures; this profile "
-            f"searches {n_structures:,} crystals of the {source.label}.")
 
 
 def quick_dataset(target: str = "band_gap", *, database: DataSource | None = None,

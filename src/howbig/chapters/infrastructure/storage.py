@@ -184,7 +184,7 @@ def storage_paper_check() -> pd.DataFrame:
     -------
     DataFrame
         ``claim``, ``paper``, ``recomputed``, ``agrees`` (checks out, by the claim's rule in
-        :mod:`howbig.verdicts`) and ``how`` per derived number.
+        :mod:`howbig.verdicts`), ``verdict`` (its word) and ``how`` per derived number.
     """
     campaign = paper_campaign()
     per_structure = Campaign(campaign.n_structures, 1, 1, campaign.files_per_calculation,
@@ -205,7 +205,7 @@ def storage_paper_check() -> pd.DataFrame:
     out = []
     for claim, key, recomputed, how in rows:
         stated = paper_value(key)
+        judged = verdict(key, recomputed, kind="paper arithmetic")
         out.append({"claim": claim, "paper key": key, "paper": stated, "recomputed": recomputed,
-                    "agrees": bool(verdict(key, recomputed, kind="paper arithmetic").agrees),
-                    "how": how})
+                    "agrees": bool(judged.agrees), "verdict": judged.word, "how": how})
     return pd.DataFrame(out)
