@@ -359,6 +359,7 @@ def test_holdout_facts_words_and_verdicts_follow_the_numbers(synthetic_runs):
     few = got.sub_few_vs_many
     assert few.value > 0 and few.low > 0 and few.n == 4 and got.sub_few.startswith("nonlinear")
     assert got.sub_few_vs_many_word == "lower than"
+    assert got.sub_cv_few.value == pytest.approx(1000 * best_nonlinear_small(run).nested.rmse)
     assert got.sub_few_vs_many_verdict == "agrees" == got.sub_gain_small_verdict
     nested = run[("small", 2)].nested
     assert got.sub_cv_small_d2.value == pytest.approx(1000 * nested.rmse)
@@ -368,8 +369,10 @@ def test_holdout_facts_words_and_verdicts_follow_the_numbers(synthetic_runs):
                    - best_nonlinear_small(run).nested.fold_rmse)
     half = student_t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
     assert (few.low, few.high) == pytest.approx((diff.mean() - half, diff.mean() + half))
-    # the smoke profile records fixtures: never judged
-    assert holdout_facts(run, run, "smoke").sub_few_vs_many_verdict == "no verdict: fixture data"
+    # the smoke profile records fixtures: never judged, no comparison word either
+    smoke = holdout_facts(run, run, "smoke")
+    assert smoke.sub_few_vs_many_verdict == "no verdict: fixture data"
+    assert smoke.sub_few_vs_many_word == smoke.all_few_vs_many_word == "next to"
 
 
 def best_nonlinear_small(run):
@@ -386,7 +389,7 @@ def test_a_reversed_held_out_ranking_disagrees(synthetic_runs):
 
     _, _, _, run = synthetic_runs
     reverse = _held_out(run[("large", 1)], best_nonlinear_small(run))
-    assert reverse.high < 0 and _compare(reverse) == "higher than"
+    assert reverse.high < 0 and _compare(reverse, "quick") == "higher than"
     assert verdict("ce_nonlinear_vs_more_clusters", reverse, kind="analogue").word == "disagrees"
 
 

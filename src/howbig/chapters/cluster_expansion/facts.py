@@ -355,6 +355,8 @@ class HoldoutFacts:
     sub_d3_cv_shape: str = fact()
     sub_few: str = fact()
     all_few: str = fact()
+    sub_cv_few: Measured = fact(**_CV)
+    all_cv_few: Measured = fact(**_CV)
     sub_few_vs_many: Measured = fact(**_ROWS["sub_few_vs_many"])
     sub_few_vs_many_verdict: str = fact()
     sub_few_vs_many_word: str = fact()
@@ -371,11 +373,13 @@ class HoldoutFacts:
     all_gain_large_verdict: str = fact()
 
 
-def _compare(m: Measured) -> str:
+def _compare(m: Measured, profile: str) -> str:
     """The nonlinear CE's held-out error against the linear one's, from ``linear - nonlinear``:
     "lower than" when the interval lies above 0, "higher than" below, else "indistinguishable
-    from"."""
+    from"; "next to" where the record is a fixture (smoke: no finding)."""
     assert m.low is not None and m.high is not None
+    if recorded_kind("analogue", profile) == "fixture":
+        return "next to"
     return "lower than" if m.low > 0 else "higher than" if m.high < 0 else "indistinguishable from"
 
 
@@ -392,7 +396,7 @@ def holdout_facts(sub: dict[tuple[str, int], FeatureSpacePath],
         for (pool, degree), space in run.items():
             out[f"{tag}_cv_{pool}_d{degree}"] = _nested(space)
         few = best_nested({k: v for k, v in run.items() if k[0] == "small" and k[1] > 1})
-        out[f"{tag}_few"] = few.label
+        out[f"{tag}_few"], out[f"{tag}_cv_few"] = few.label, _nested(few)
         pairs = {"few_vs_many": (few, run[("large", 1)], "ce_nonlinear_vs_more_clusters"),
                  "gain_small": (few, run[("small", 1)], "ce_nonlinear_ground_truth"),
                  "gain_large": (run[("large", 2)], run[("large", 1)],
@@ -401,7 +405,7 @@ def holdout_facts(sub: dict[tuple[str, int], FeatureSpacePath],
             m = _held_out(nonlinear, linear)
             out[f"{tag}_{name}"] = m
             out[f"{tag}_{name}_verdict"] = _label(claim, m, profile)
-        out[f"{tag}_few_vs_many_word"] = _compare(out[f"{tag}_few_vs_many"])
+        out[f"{tag}_few_vs_many_word"] = _compare(out[f"{tag}_few_vs_many"], profile)
     d3 = sub[("small", 3)].path
     rises = d3.cv_rmse[d3.n_steps - 1] > 1.2 * np.nanmin(d3.cv_rmse)
     return HoldoutFacts(

@@ -384,7 +384,8 @@ def prose_checks(comparison: pd.DataFrame, rankings: pd.DataFrame, multi_groups:
                  and (multi_groups["kmesh"].str.count(",") == 0).all()),
         "single-zeta calculations stay apart":
             not multi_groups["basis"].str.startswith("gth-szv,").any(),
-        "at most 16 k-points": int(meta["n_kpoints"].max()) <= 16,
+        "the densest mesh is far from converged (at most 16 k-points)":
+            int(meta["n_kpoints"].max()) <= 16,
         "every calculation converged": bool(meta["converged"].all()),
         "every requested calculation ran":
             meta.attrs["generation"]["n_done"] == meta.attrs["generation"]["n_requested"],

@@ -44,6 +44,7 @@ class DataFacts:
     n_calcs: int = fact()
     n_converged: int = fact()
     n_kmeshes: int = fact()
+    max_kpoints: int = fact()
     n_basis_sets: int = fact()
     sigma: float = fact(unit="eV")
     ecut: float = fact(unit="Ha")
@@ -60,6 +61,7 @@ def data_facts(meta: pd.DataFrame, credits_check: str) -> DataFacts:
     return DataFacts(
         n_calcs=len(meta), n_converged=int(meta["converged"].sum()),
         n_kmeshes=int(meta.groupby("xc")["kmesh"].nunique().max()),
+        max_kpoints=int(meta["n_kpoints"].max()),
         n_basis_sets=int(meta["basis"].nunique()),
         sigma=float(meta.attrs["broadening"]["sigma_ev"]),
         ecut=float(meta["ke_cutoff_hartree"].iloc[0]), gen_jobs=int(gen["jobs"]),
