@@ -79,7 +79,7 @@ def test_tallies_count_each_row_once(tmp_path):
 def test_smoke_labels_fixture_rows_but_keeps_the_paper_arithmetic(tmp_path):
     rows = _rows(tmp_path, profile="smoke")
     t = repro.tallies(rows, "smoke")
-    # The paper's inputs stay inputs in smoke (like its arithmetic); only measured rows are fixtures.
+    # The paper's inputs stay inputs in smoke (like its arithmetic); measured rows are fixtures.
     assert (t.tested, t.beside, t.arithmetic, t.inputs, t.fixture) == (0, 0, 2, 1, 7)
     arithmetic = repro.arithmetic_table(rows)
     assert list(arithmetic["checks out"]) == ["checks out", "does not check out"]
