@@ -246,6 +246,17 @@ def test_status_table_sets_expected_minutes_beside_the_run(tmp_path):
     assert table.loc["book/reproducibility", "expected minutes"] == "-"
 
 
+def test_a_page_finds_the_status_file_beside_its_results_dir(tmp_path):
+    """Pages get ``results_dir`` injected; the run times are read from the build folder above it."""
+    from howbig.book.status import runs_table, status_file_beside
+
+    assert status_file_beside(None) is None
+    status = status_file_beside(tmp_path / "build" / "results")
+    assert status == tmp_path / "build" / "status.json"
+    assert runs_table(status).empty  # no build yet: an empty table, not an error
+    assert "HOWBIG_STATUS_FILE" not in Path(book.__file__).read_text()
+
+
 def test_smoke_fixtures_share_keys_across_the_two_databases(tmp_path, monkeypatch):
     """The smoke MP-2018 and AFLUX fixtures parse with the real loaders and overlap by key."""
     from howbig.data.sources.aflow import aflux_entries_to_table

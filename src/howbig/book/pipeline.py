@@ -34,6 +34,7 @@ import yaml
 
 from howbig.book.colab import build_commit, source_digest
 from howbig.book.execute import NotebookRun, execute_notebook
+from howbig.book.status import STATUS_FILE
 
 __all__ = [
     "NotebookRun",
@@ -168,7 +169,7 @@ def build(
     build_dir = (build_dir or root / "_build").resolve()
     stage = build_dir / "stage"
     results = build_dir / "results"
-    status_path = build_dir / "status.json"
+    status_path = build_dir / STATUS_FILE
     stage.mkdir(parents=True, exist_ok=True)
     _stage_config(root, stage)
     _copy_plain_pages(root, stage)
@@ -180,7 +181,6 @@ def build(
         status = {}
     status.setdefault("runs", {})
     status["profile"] = profile
-    os.environ["HOWBIG_STATUS_FILE"] = str(status_path)
 
     documents = source_order(root)
     selected = [d for d in documents if only is None or d in only or Path(d).name in only]

@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["KEY_PACKAGES", "environment_table", "jax_devices", "package_versions", "runs_table"]
+__all__ = ["KEY_PACKAGES", "STATUS_FILE", "environment_table", "jax_devices", "package_versions",
+           "runs_table", "status_file_beside"]
+
+STATUS_FILE = "status.json"  # in the build directory, beside results/
 
 KEY_PACKAGES = (
     "howbig", "numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "jax", "jaxlib", "jraph",
@@ -52,11 +55,19 @@ def environment_table() -> pd.DataFrame:
     )
 
 
-def runs_table(status_file: Path | None = None) -> pd.DataFrame:
+def status_file_beside(results_dir: str | Path | None) -> Path | None:
+    """The build's ``status.json``, which sits beside the results folder the build injects.
+
+    ``howbig book build`` writes ``<build dir>/results`` (records) and ``<build dir>/status.json``
+    (run times); a page is given ``results_dir`` as a parameter, so this is how it finds the run
+    times without a side channel. ``None`` outside a build.
+    """
+    return None if results_dir is None else Path(results_dir).parent / STATUS_FILE
+
+
+def runs_table(status_file: Path | None) -> pd.DataFrame:
     """Per-notebook status, wall time and the expected time of the profile (``status.json``)."""
-    path = status_file or (
-        Path(os.environ["HOWBIG_STATUS_FILE"]) if "HOWBIG_STATUS_FILE" in os.environ else None
-    )
+    path = status_file
     from howbig.profiles import expected_minutes
 
     columns = ["notebook", "profile", "status", "seconds", "expected minutes"]
