@@ -58,6 +58,7 @@ class Setting:
     warmup: int = 0
     final_fraction: float = 0.01  # cosine: the last step's learning rate / learning_rate
     loss: str = "mae"
+    weight_decay: float = 0.0  # decoupled (AdamW): p <- p (1 - lr * weight_decay) every step
     eval_every: int = 1000
 
     def __post_init__(self) -> None:
@@ -94,7 +95,8 @@ class Fit:
     best_step: int = 0
     seconds: float = 0.0
     cpu_seconds: float = 0.0  # process CPU time: the fair clock on a shared machine
-    history: list[tuple[int, float]] = field(default_factory=list)
+    #: step, validation MAE, training MAE (RMSE for "mse") since the last evaluation (eV/atom)
+    history: list[tuple[int, float, float]] = field(default_factory=list)
 
 
 @lru_cache(maxsize=8)
@@ -114,6 +116,17 @@ def model_of(width: int, mp_steps: int, hidden: int | None, heads: int, embeddin
 
 def _model(s: Setting):
     return model_of(s.width, s.mp_steps, s.hidden, s.heads, s.embedding, s.readout)
+
+
+@lru_cache(maxsize=1)
+def _shrink_fn():
+    import jax
+
+    return jax.jit(lambda params, factor: jax.tree_util.tree_map(lambda p: p * factor, params))
+
+
+def _shrink(params, factor):
+    return _shrink_fn()(params, factor)
 
 
 def fit(s: Setting, train, validation, *, seed: int, init: Fit | None = None) -> Fit:
@@ -146,16 +159,23 @@ def fit(s: Setting, train, validation, *, seed: int, init: Fit | None = None) ->
     step_fn, apply = adam_step(model, s.loss), jax.jit(model.apply)
     rates = s.learning_rates()
     result = Fit(params=params, mean=mean, std=std)
-    start, cpu, step = time.perf_counter(), time.process_time(), 0
+    start, cpu, step, losses = time.perf_counter(), time.process_time(), 0, []
     while step < s.steps:
         for graphs in batcher.epoch():
-            params, opt_state, _ = step_fn(params, opt_state, graphs, rates[step])
+            params, opt_state, loss = step_fn(params, opt_state, graphs, rates[step])
+            if s.weight_decay:
+                params = _shrink(params, np.float32(1.0 - rates[step] * s.weight_decay))
+            losses.append(loss)
             step += 1
             if step % s.eval_every and step < s.steps:
                 continue
             out = np.concatenate([np.asarray(apply(params, g))[:n] for g, n in val_batches])
             mae = float(np.mean(np.abs(mean + std * out - validation.targets)))
-            result.history.append((step, mae))
+            train_loss = float(np.mean(jax.device_get(losses)))
+            if s.loss == "mse":
+                train_loss = math.sqrt(train_loss)
+            result.history.append((step, mae, std * train_loss))
+            losses = []
             if mae < result.best_val_mae:
                 result.best_val_mae, result.best_step = mae, step
                 result.params = jax.device_get(params)
@@ -193,13 +213,14 @@ def tables() -> dict:
     held = set(rng.choice(keys, round(VALIDATION_FRACTION * len(keys)), replace=False))
     test = jarvis[jarvis["part"] == "test"]
     test_keys = set(test["key"])
+    pretrain = {p: mp[(mp["part"] == p) & ~mp["key"].isin(test_keys)] for p in ("train", "val")}
+    assert not set(pretrain["train"]["key"]) & test_keys, "a JARVIS test formula in pre-training"
     return {
         "mp": {p: mp[mp["part"] == p] for p in ("train", "val", "test")},
         "jarvis": {"train": train_file[~train_file["key"].isin(held)],
                    "val": train_file[train_file["key"].isin(held)], "test": test,
                    "unseen": test[~test["key"].isin(set(train_file["key"]))]},
-        "pretrain": {p: mp[(mp["part"] == p) & ~mp["key"].isin(test_keys)]
-                     for p in ("train", "val")},
+        "pretrain": pretrain,
     }
 
 
