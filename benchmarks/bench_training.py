@@ -13,11 +13,14 @@ On the quick profile's Materials Project sample (847 structures, k = 12 neighbou
   measured at exactly those shapes (goal: step within 1.6x of the bound);
 * the same step with glibc's default allocator (``HOWBIG_MALLOC_DEFAULTS=1``, in a subprocess):
   what :mod:`howbig.methods.allocator` saves;
-* the XLA compilations of a fresh training run, each named (goal: <= 3 of the step, <= 5 in all).
+* the XLA compilations of a fresh training run, each named (goal: <= 3 of the step, <= 5 in all);
+* with ``--baseline-src DIR`` (the ``src`` directory of an older checkout), the step of that
+  code and of this one timed alternately in fresh processes, ``--rounds`` times, and the ratio.
 
 Usage::
 
     python benchmarks/bench_training.py [--threads 1] [--latent 64] [--steps 300]
+    python benchmarks/bench_training.py --baseline-src /tmp/before/src --rounds 5
 
 ``--threads 1`` (default) restricts XLA to one CPU thread, the setting of the paper's CPU number.
 """
@@ -39,6 +42,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--step-repeats", type=int, default=30, help="gradient steps timed")
     parser.add_argument("--step-only", action="store_true",
                         help="time the gradient step only (used for the allocator comparison)")
+    parser.add_argument("--baseline-src", help="src directory of an older checkout to compare")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (baseline)")
     return parser.parse_args(argv)
 
 
@@ -87,20 +92,44 @@ def matmul_seconds(n_nodes: int, n_edges: int, c: int, repeats: int = 5) -> floa
     return total
 
 
-def _step_with_glibc_defaults(args: argparse.Namespace) -> float:
-    """CPU seconds of the step in a fresh process that leaves glibc's allocator as it is."""
+def _step_in_subprocess(args: argparse.Namespace, **env: str) -> float:
+    """CPU seconds of the step in a fresh process (with ``env`` added to the environment)."""
     import subprocess
 
     cmd = [sys.executable, __file__, "--step-only", "--threads", str(args.threads),
            "--latent", str(args.latent), "--step-repeats", str(args.step_repeats)]
-    out = subprocess.run(cmd, env={**os.environ, "HOWBIG_MALLOC_DEFAULTS": "1"}, check=True,
+    out = subprocess.run(cmd, env={**os.environ, **env}, check=True,
                          capture_output=True, text=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("gradient_step_cpu_median:"))
     return float(line.split()[1]) / 1e3
 
 
+def _compare_with_baseline(args: argparse.Namespace) -> int:
+    """The step of this code and of ``--baseline-src``, alternately in fresh processes."""
+    import statistics
+
+    ours, base = [], []
+    for _ in range(args.rounds):
+        ours.append(_step_in_subprocess(args))
+        base.append(_step_in_subprocess(args, PYTHONPATH=args.baseline_src))
+    ratios = [b / o for o, b in zip(ours, base, strict=True)]
+    print(f"load_average_1min: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
+    print(f"gradient_step_cpu_median_this: {1e3 * statistics.median(ours):.1f} ms/step "
+          f"(rounds: {', '.join(f'{1e3 * x:.1f}' for x in ours)})")
+    print(f"gradient_step_cpu_median_baseline: {1e3 * statistics.median(base):.1f} ms/step "
+          f"(rounds: {', '.join(f'{1e3 * x:.1f}' for x in base)}; {args.baseline_src})")
+    print(f"gradient_step_speedup_over_baseline: {statistics.median(ratios):.2f} x "
+          f"(per round: {', '.join(f'{r:.2f}' for r in ratios)})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
+    if args.baseline_src:
+        return _compare_with_baseline(args)
+    from howbig.methods.allocator import keep_large_blocks_in_heap
+
+    keep_large_blocks_in_heap()  # first thing, before XLA starts its threads (as training does)
     if args.threads > 0:  # must happen before jax is imported
         multi = "false" if args.threads == 1 else "true"
         flags = (f"--xla_cpu_multi_thread_eigen={multi} "
@@ -150,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     batch = batcher.batch(np.arange(32))  # 32 real graphs, in the smallest bucket holding them
     n_nodes, n_edges = int(graphs.n_node[:32].sum()), int(graphs.n_edge[:32].sum())
     params, state = train_init(model)(np.int32(0), batch)
-    step, _ = train_step(model, "mse")
+    step = train_step(model, "mse")
+    step = step[0] if isinstance(step, tuple) else step  # the API before issue 18 also counted
     lr = np.float32(1e-3)
     out = step(params, state, batch, lr)
     jax.block_until_ready(out)
@@ -175,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.step_only:
         return 0
     if os.environ.get("HOWBIG_MALLOC_DEFAULTS") != "1":
-        default = _step_with_glibc_defaults(args)
+        default = _step_in_subprocess(args, HOWBIG_MALLOC_DEFAULTS="1")
         print(f"gradient_step_cpu_median_glibc_default_allocator: {1e3 * default:.1f} ms/step "
               f"({default / step_cpu:.2f} x the step with large blocks kept in the heap)")
 

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from howbig.cli import main
-from tests.conftest import ROOT
+from tests.conftest import ROOT, mirror_file
 
 SRC = ROOT / "src"
 
@@ -55,7 +55,7 @@ def temp_mirror(tmp_path, shared_mirror, isolated_cache, monkeypatch):
     mirror.mkdir()
     for name in SMALL:
         for f in data.dataset(name).files:
-            shutil.copyfile(shared_mirror / f.name, mirror / f.name)
+            shutil.copyfile(mirror_file(shared_mirror, f.name), mirror / f.name)
     monkeypatch.setenv("HOWBIG_MIRROR", str(mirror))
     return mirror
 
@@ -74,6 +74,48 @@ def test_fetch_continues_past_a_missing_file_and_ends_with_a_table(temp_mirror, 
     others = [f.name for n in SMALL for f in data.dataset(n).files if f.name != "gesn2n4_hse.csv"]
     assert all(data.is_cached(name) for name in others)  # the rest was fetched
     assert not data.is_cached("gesn2n4_hse.csv")
+
+
+def test_fetch_all_prints_one_line_per_missing_file_then_the_table(temp_mirror, capsys):
+    from howbig import data
+    from howbig.profiles import profile_datasets
+
+    names = profile_datasets("quick")
+    files = [f.name for n in names for f in data.dataset(n).files]
+    missing = [f for f in files if not (temp_mirror / f).is_file()]
+    assert "gesn2n4" in names and len(missing) > 10
+    with _offline():
+        assert main(["data", "fetch", "--all"]) == 1
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert len(lines) == 2 * len(missing) + 3  # FAILED lines, blank, summary, header, rows
+    assert all(line.startswith("FAILED Dataset '") for line in lines[:len(missing)])
+    assert lines[len(missing) + 1].startswith(f"{len(missing)} of {len(files)} files are missing")
+    assert lines[len(missing) + 2].split()[:3] == ["dataset", "file", "problem"]
+    assert {line.split()[1] for line in lines[-len(missing):]} == set(missing)
+    assert captured.out.count("ok  ") == len(files) - len(missing)  # one line per file fetched
+
+
+def test_data_list_names_the_profiles_that_read_each_dataset(capsys, isolated_cache):
+    assert main(["data", "list"]) == 0
+    rows = {line.split()[0]: line.split()[1] for line in capsys.readouterr().out.splitlines()[1:]}
+    assert rows["mp20_sample"] == "quick" and rows["mp2018"] == "full"
+    assert rows["oqmd_dhf"] == "quick,full,smoke" and rows["cmr_perovskites"] == "-"
+
+
+def test_force_offline_reports_the_damaged_copy_as_kept(temp_mirror, capsys):
+    from howbig import data
+
+    assert main(["data", "fetch", "mp2018_mpeu"]) == 0
+    damaged = data.cached_path("mp2018_mpeu_config.json")
+    damaged.write_bytes(b"{}")
+    (temp_mirror / "mp2018_mpeu_config.json").unlink()
+    with _offline():
+        assert main(["data", "fetch", "mp2018_mpeu", "--force"]) == 1
+    err = capsys.readouterr().err
+    assert "damaged copy in the cache was kept" in err and "not cached" not in err
+    assert "damaged copy kept, no source reachable" in err  # the table's problem column
+    assert damaged.read_bytes() == b"{}"
 
 
 def test_corrupted_cache_is_reported_then_repaired_with_force(temp_mirror, capsys):

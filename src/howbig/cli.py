@@ -6,10 +6,13 @@ Examples
 
     howbig data list                 # datasets, sizes, licences, cached or not
     howbig data fetch --all          # workshop: pre-fetch everything the quick profile reads
+    howbig data fetch --all --profile full   # ... or what the full profile reads
     howbig data verify               # re-check checksums of the cache
     howbig data fetch gesn2n4 --force   # replace a damaged cached file by a verified copy
     howbig book build                # execute all notebooks (quick) and render the site
     howbig book run 02_transferability --profile full   # execute one chapter
+    howbig book colab                # Colab notebooks from the executed build of this commit
+    howbig book check-pages _build/html   # no warning or build path in a rendered page
     howbig dft hbn --jobs 2          # regenerate Chapter 3's h-BN data (resumable)
     howbig nas worker --storage postgresql://u:pw@host/db --study mpeu --n-trials 25
 
@@ -65,31 +68,38 @@ def _datasets(names: list[str]) -> list:
 
 
 def _fetch(names: list[str], *, force: bool, debug: bool) -> int:
-    """Fetch every file of ``names``, past failures; end with a table of what is missing."""
-    from tqdm import tqdm
+    """Fetch every file of ``names``, past failures.
 
+    One line per file (``ok`` on stdout, ``FAILED`` with the first line of the error on stderr),
+    then a table of what is missing; ``--debug`` adds each error's full message and traceback.
+    """
     from howbig import data
 
     datasets = _datasets(names)  # unknown names fail before any download
     failed: list[tuple[str, str, str, str]] = []
     files = [(ds, f) for ds in datasets for f in ds.files]
-    for ds, entry in tqdm(files, desc="files", unit="file", disable=len(files) < 2):
+    for ds, entry in files:
         try:
             path = data.fetch_file(entry.name, progress=True, force=force)
         except data.DataError as exc:
             if debug:
                 traceback.print_exc()
-            todo = (f"howbig data fetch {ds.name} --force"
-                    if not isinstance(exc, data.DataUnavailableError)
-                    else f"put it at {data.cached_path(entry.name)} or set HOWBIG_MIRROR")
-            failed.append((ds.name, entry.name, _PROBLEMS.get(type(exc).__name__, "error"), todo))
-            tqdm.write(f"FAILED {entry.name}: {exc}", file=sys.stderr)
+            problem = _PROBLEMS.get(type(exc).__name__, "error")
+            if isinstance(exc, data.DataUnavailableError):
+                kept = data.cached_path(entry.name).is_file()  # --force kept a damaged copy
+                problem = "damaged copy kept, no source reachable" if kept else problem
+                todo = f"put it at {data.cached_path(entry.name)} or set HOWBIG_MIRROR"
+            else:
+                todo = f"howbig data fetch {ds.name} --force"
+            failed.append((ds.name, entry.name, problem, todo))
+            print(f"FAILED {str(exc).splitlines()[0]}", file=sys.stderr, flush=True)
             continue
-        tqdm.write(f"ok  {path}")
+        print(f"ok  {path}", flush=True)
     if not failed:
         return 0
     widths = [max(len(row[i]) for row in [*failed, _HEADER]) for i in range(3)]
-    print(f"\n{len(failed)} of {len(files)} files are missing:", file=sys.stderr)
+    print(f"\n{len(failed)} of {len(files)} files are missing "
+          f"(`howbig --debug data fetch ...` shows the full messages):", file=sys.stderr)
     for row in [_HEADER, *failed]:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False))
               + "  " + row[3], file=sys.stderr)
@@ -98,21 +108,25 @@ def _fetch(names: list[str], *, force: bool, debug: bool) -> int:
 
 def _data(args: argparse.Namespace) -> int:
     from howbig import data
+    from howbig.profiles import PROFILES, profile_datasets
 
     if args.action == "list":
-        print(f"{'dataset':30} {'profile':8} {'size':>9}  {'licence':14} cached  files")
+        used = {p: set(profile_datasets(p)) for p in PROFILES}
+        print(f"{'dataset':30} {'profiles':17} {'size':>9}  {'licence':14} cached  files")
         for ds in data.REGISTRY.values():
             cached = sum(data.is_cached(f.name) for f in ds.files)
+            profiles = ",".join(p for p in PROFILES if ds.name in used[p]) or "-"
             print(
-                f"{ds.name:30} {ds.profile:8} {_human(ds.size):>9}  {ds.licence:14} "
+                f"{ds.name:30} {profiles:17} {_human(ds.size):>9}  {ds.licence:14} "
                 f"{cached}/{len(ds.files):<5} {', '.join(f.name for f in ds.files)}"
             )
+        print("profiles: the profiles whose chapters read the dataset (-: tests and benchmarks)")
         print(f"cache: {data.cache_dir()}   mirror: {data.mirror() or '(none)'}")
         return 0
     if args.action == "fetch":
         names = list(args.names)
         if args.all:
-            names = [n for n, d in data.REGISTRY.items() if d.profile == "quick"]
+            names += [n for n in profile_datasets(args.profile) if n not in names]
         if not names:
             print("name one or more datasets, or use --all (see `howbig data list`)",
                   file=sys.stderr)
@@ -133,6 +147,12 @@ def _book(args: argparse.Namespace) -> int:
 
     root = Path(getattr(args, "root", ".")).resolve()
     build_dir = Path(args.build_dir).resolve() if getattr(args, "build_dir", None) else None
+    if args.action in ("build", "colab"):
+        from howbig.book.colab import placeholder_warning
+
+        warning = placeholder_warning(root)
+        if warning:
+            print(f"[howbig] {warning}", file=sys.stderr)
     if args.action == "build":
         return book.build(root, profile=args.profile, render=not args.no_render,
                           timeout=args.timeout, build_dir=build_dir)
@@ -142,7 +162,14 @@ def _book(args: argparse.Namespace) -> int:
         return book.build(root, profile=args.profile, only=docs, render=args.render,
                           timeout=args.timeout, build_dir=build_dir)
     if args.action == "colab":
-        for path in book.colab_notebooks(root, Path(args.out), build_dir=build_dir):
+        from howbig.book.colab import BuildMissingError
+
+        try:
+            written = book.colab_notebooks(root, Path(args.out), build_dir=build_dir)
+        except BuildMissingError as exc:
+            print(f"howbig: error: {exc}", file=sys.stderr)
+            return 1
+        for path in written:
             print(path)
         return 0
     if args.action == "check-repository":
@@ -162,6 +189,18 @@ def _book(args: argparse.Namespace) -> int:
             print(f"{page}: names the quick-profile stand-in {name!r}", file=sys.stderr)
         print(f"[howbig] stand-in check: {len(found)} mention(s) in {args.site}")
         return 1 if found else 0
+    if args.action == "check-pages":
+        from howbig.book.check_pages import check_site, figures_without_alt, pages
+
+        problems = check_site(Path(args.site), smoke=args.smoke, require_alt=args.require_alt,
+                              extra_paths=(str(root),))
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"[howbig] page check of {args.site}: {len(problems)} problem(s)")
+        if not args.require_alt:
+            missing = sum(len(figures_without_alt(main)) for _, main in pages(Path(args.site)))
+            print(f"[howbig] figures without alt text: {missing} (--require-alt fails on them)")
+        return 1 if problems else 0
     raise AssertionError(args.action)
 
 
@@ -190,8 +229,10 @@ def _parser() -> argparse.ArgumentParser:
     fetch_p = data_sub.add_parser("fetch", help="fetch datasets into the cache")
     fetch_p.add_argument("names", nargs="*", help="dataset names (see `howbig data list`)")
     fetch_p.add_argument("--all", action="store_true",
-                         help="every quick-profile dataset; continues past failures and ends "
-                              "with a table of what is missing")
+                         help="every dataset the chapters read in --profile; continues past "
+                              "failures and ends with a table of what is missing")
+    fetch_p.add_argument("--profile", choices=sorted(PROFILES), default="quick",
+                         help="the profile of --all (default: %(default)s)")
     fetch_p.add_argument("--force", action="store_true",
                          help="replace cached files that fail their check by verified copies")
     verify_p = data_sub.add_parser("verify", help="re-check checksums of cached files")
@@ -224,6 +265,14 @@ def _parser() -> argparse.ArgumentParser:
     smoke_p = book_sub.add_parser("check-smoke",
                                   help="fail if a rendered smoke page names a quick stand-in")
     smoke_p.add_argument("site", help="rendered site, e.g. _build/smoke/html")
+    pages_p = book_sub.add_parser(
+        "check-pages", help="fail on warnings or build paths in rendered pages (and, with "
+                            "--smoke, on a chapter page without the fixture banner)")
+    pages_p.add_argument("site", help="rendered site, e.g. _build/html")
+    pages_p.add_argument("--smoke", action="store_true",
+                         help="a smoke site: every chapter page must show the fixture banner")
+    pages_p.add_argument("--require-alt", action="store_true",
+                         help="also fail on a figure without alt text")
 
     dft_p = sub.add_parser("dft", help="generate the data this project computes itself")
     dft_p.add_argument("generator", choices=sorted(DFT_COMMANDS),

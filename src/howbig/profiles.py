@@ -1,24 +1,26 @@
 """Run profiles: ``quick`` (2-core laptop, minutes, small real data), ``full`` (the paper's scale).
 
-Profiles are data, not branches: each chapter reads its sizes from :data:`PROFILES` and runs the
-same code path in both. Chapters add their own entries under their chapter key.
+Profiles are data, not branches: each chapter reads its sizes from :data:`PROFILES` and its data
+from :func:`data_sources`, and runs the same code path in every profile. Chapters add their own
+entries under their chapter key. What each profile runs on is declared once, as
+:class:`~howbig.profile_data.DataSource` objects, in :mod:`howbig.profile_data`.
 """
 
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["PROFILES", "settings"]
+if TYPE_CHECKING:
+    from howbig.profile_data import DataSource
+
+__all__ = ["PROFILES", "data_credits", "data_names", "data_sources",
+           "profile_datasets", "settings", "stand_in_names"]
 
 # Each chapter owns its own block in both profiles; keep the keys of the two profiles equal.
 PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     "quick": {
         "transferability": {
-            # composition tables (formula -> value), complete as published, in both profiles
-            "ef_tables": {"MP": "mp_ef", "JARVIS": "jarvis_ef"},
-            "ef_control": "mp_ef_matbench",      # a second snapshot of MP: the consistency check
-            "gap_tables": {"MP": "mp_gap", "AFLOW": "aflow_gap"},
             "max_train": 16_000,       # training formulas per database (random subsample)
             "max_validation": 2_000,
             "seeds": (0, 1, 2),        # Ef transfer matrix
@@ -38,9 +40,8 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "forest_trees": 60,
             "n_boot": 400,
             "jobs": 2,                 # worker processes for the training runs (-1: all cores)
-            # crystal graphs: MPEU on the MP structures of the profile; two databases -> matrix
-            "databases": {"MP": "mp20_sample"},
-            "max_entries": {},
+            # crystal graphs: MPEU on the structure databases of data_sources(..., "structures")
+            "max_structures": None,    # structures per database (random subsample; None: all)
             "curve_fractions": (0.25, 0.5, 1.0),
             "latent_size": 32,         # paper: 256 (MP run), 64 in the benchmark
             "mp_steps": 3,
@@ -56,9 +57,8 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "graph_jobs": 1,           # processes for the k-NN graphs (-1: all cores)
         },
         "similarity": {
-            # h-BN DOS computed by the project (PySCF, committed); NOMAD FHI-aims data: full only
-            "nomad": False,
-            "nomad_max_entries": None,  # NOMAD entries to read when "nomad" is on (None: all)
+            # NOMAD FHI-aims entries are read where data_sources(...) names them (full, smoke)
+            "nomad_max_entries": None,  # NOMAD entries to read (None: all)
             "group_threshold": 0.8,   # minimal Tanimoto S inside a group (complete linkage)
             "thresholds_scan": (0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
         },
@@ -90,9 +90,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "gap_curve_sizes": [250, 500, 1000, 2000, 3000],
             "icsd_n": 1500,
         },
-        "infrastructure": {
-            "storage_max_structures": 100_000,
-        },
+        "infrastructure": {},  # Section 6.1: the paper's inputs only (its record is a Campaign)
         "compute": {
             # step profiler: the paper's SchNet setting (latent 64, 3 blocks, batch 32) and MPEU
             "profile_batch_size": 32,
@@ -100,9 +98,8 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "profile_mp_steps": 3,
             "profile_steps": 15,
             "profile_warmup": 3,
-            # NAS on the MP-20 sample (band gaps), a small random search on CPU
+            # NAS on data_sources("compute", ..., role="NAS"): a small random search on CPU
             "nas_target": "band_gap",
-            "nas_database": ("MP-20", "mp20_sample"),  # (display name, loader)
             "nas_max_structures": 400,
             "nas_trials": 10,
             "nas_max_steps": 300,
@@ -118,9 +115,6 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     },
     "full": {
         "transferability": {
-            "ef_tables": {"MP": "mp_ef", "JARVIS": "jarvis_ef"},
-            "ef_control": "mp_ef_matbench",
-            "gap_tables": {"MP": "mp_gap", "AFLOW": "aflow_gap"},
             "max_train": None,         # all training formulas
             "max_validation": None,
             "seeds": (0, 1, 2, 3, 4),
@@ -140,10 +134,9 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "forest_trees": 300,
             "n_boot": 1_000,
             "jobs": 1,                 # one process: on a GPU the runs share the device
-            # the paper: MP-crystals-2018.6.1 vs AFLOW (PAW_PBE); hyperparameters of the
-            # authors' run (mp2018_mpeu_config.json); meant for a GPU
-            "databases": {"MP": "mp2018", "AFLOW": "aflow"},
-            "max_entries": {},
+            # the paper's pair (data_sources); hyperparameters of the authors' run
+            # (mp2018_mpeu_config.json); meant for a GPU
+            "max_structures": None,
             "curve_fractions": (0.1, 0.3, 1.0),
             "latent_size": 256,
             "mp_steps": 3,
@@ -159,7 +152,6 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "graph_jobs": -1,
         },
         "similarity": {
-            "nomad": True,            # also the paper's FHI-aims h-BN entries via the NOMAD API
             "nomad_max_entries": None,
             "group_threshold": 0.8,
             "thresholds_scan": (0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
@@ -190,9 +182,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "gap_curve_sizes": [250, 500, 1000, 2000, 4000, 8000, 11771],
             "icsd_n": None,
         },
-        "infrastructure": {
-            "storage_max_structures": 1_000_000,
-        },
+        "infrastructure": {},
         "compute": {
             # on a GPU: more timed steps, the whole sample, the paper-sized search space
             "profile_batch_size": 32,
@@ -201,7 +191,6 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "profile_steps": 200,
             "profile_warmup": 10,
             "nas_target": "band_gap",
-            "nas_database": ("AFLOW", "aflow"),  # the paper's Fig. 7 data, via AFLUX
             "nas_max_structures": None,
             "nas_trials": 60,
             "nas_max_steps": 20_000,
@@ -237,10 +226,11 @@ def settings(chapter: str, profile: str) -> MappingProxyType:
 
 
 # ---------------------------------------------------------------------------------------------
-# The ``smoke`` profile and the per-profile data names (owned by the book machinery).
+# The ``smoke`` profile (owned by the book machinery).
 # ---------------------------------------------------------------------------------------------
-# ``smoke`` = the full profile's data sources and code paths with sizes cut to seconds, for CI.
-# ``howbig book build --profile smoke`` serves fixture files in the real formats on 127.0.0.1
+# ``smoke`` = the full profile's code paths with sizes cut to seconds, for CI: its data sources
+# are the full profile's except where ``howbig book build --profile smoke`` serves fixture files
+# in the real formats on 127.0.0.1
 # (MP-2018 zip through ``HOWBIG_MIRROR``, AFLUX pages through ``HOWBIG_AFLUX_URL``, the NOMAD
 # archive query through ``HOWBIG_NOMAD_URL``) with a separate cache (``HOWBIG_DATA_DIR``); see
 # :mod:`howbig.book.smoke`. Only the sizes below differ from ``full``; keys absent here keep the
@@ -264,11 +254,11 @@ SMOKE_OVERRIDES: dict[str, dict[str, Any]] = {
         "gap_budgets": [100, 300], "gap_sisso_rungs": [0], "gap_sisso_dim": 2,
         "gap_sisso_sis": 5, "gap_curve_sizes": [100, 200], "icsd_n": 200,
     },
-    "infrastructure": {"storage_max_structures": 10_000},
+    "infrastructure": {},
     "compute": {
         "profile_steps": 3, "profile_warmup": 1, "nas_max_structures": 40, "nas_trials": 2,
         "nas_max_steps": 10, "nas_eval_every": 5, "nas_mp_steps": [1], "nas_latent_sizes": [8],
-        "nas_batch_sizes": [8],
+        "nas_batch_sizes": [8], "nas_noise_seeds": [1, 2],
     },
 }
 
@@ -288,52 +278,95 @@ def _derive_smoke() -> dict[str, dict[str, Any]]:
 
 PROFILES["smoke"] = _derive_smoke()
 
-#: Names of the quick profile's stand-in datasets (registry name -> names a page may print).
-#: A smoke page (full code path) that mentions one of them still runs a quick-profile branch;
-#: ``.ci/run`` checks the rendered smoke site against this table (:mod:`howbig.book.smoke`).
-STAND_IN_DATASETS: dict[str, tuple[str, ...]] = {
-    "mp20_sample": ("mp20_sample", "MP-20"),
-    "cmr_perovskites": ("cmr_perovskites", "CMR"),
-}
+# ---------------------------------------------------------------------------------------------
+# What each profile runs on: DataSource objects, declared in howbig.profile_data.
+# ---------------------------------------------------------------------------------------------
+def _declared() -> dict[str, dict[str, tuple[DataSource, ...]]]:
+    # the declaration imports every loader (pandas, ase: about 1 s); importing it only when a
+    # source is asked for keeps ``import howbig.profiles`` (and the command line) fast
+    from howbig.profile_data import SOURCES
 
-#: What each profile's chapters run on, for pages and checks: chapter -> description.
-DATA_NAMES: dict[str, dict[str, str]] = {
-    "quick": {
-        "transferability": ("MP vs JARVIS formation energies and MP vs AFLOW band gaps "
-                            "(composition tables); MP-20 sample structures"),
-        "similarity": "h-BN DOS computed with PySCF (this project)",
-        "cluster_expansion": "GeSn2N4 spinel configurations (public stand-in)",
-        "complexity": "PySCF basis-set errors; AFLOW band gaps (CrabNet benchmark)",
-        "infrastructure": "the paper's inputs; NAS on the MP-20 sample",
-    },
-    "full": {
-        "transferability": ("MP vs JARVIS formation energies and MP vs AFLOW band gaps "
-                            "(composition tables); MP-crystals-2018.6.1 vs AFLOW (AFLUX API)"),
-        "similarity": "h-BN DOS (PySCF) and NOMAD FHI-aims h-BN entries",
-        "cluster_expansion": "GeSn2N4 spinel configurations (public stand-in)",
-        "complexity": "PySCF basis-set errors; AFLOW band gaps (CrabNet benchmark)",
-        "infrastructure": "the paper's inputs; NAS on AFLOW band gaps (AFLUX)",
-    },
-}
-DATA_NAMES["smoke"] = {
-    chapter: f"fixtures in the format of: {name}" for chapter, name in DATA_NAMES["full"].items()
-}
+    return SOURCES
 
-#: Expected wall time of each chapter in minutes (chapter -> profile -> minutes): quick and
-#: smoke as measured by CI builds on 2 CPU cores (``_build/status.json``; round up), full an
-#: estimate for one GPU that no build has measured yet. Shown in the first cell of the Colab
-#: notebooks and by each chapter before it starts (:func:`expected_run_time`).
+
+def data_sources(chapter: str, profile: str, role: str | None = None) -> tuple[DataSource, ...]:
+    """The data sources ``chapter`` runs on under ``profile`` (those of ``role`` if given).
+
+    ``chapter`` is a key of :data:`PROFILES` (``"compute"`` is Chapter 6's NAS part). A role
+    that another profile declares but ``profile`` does not gives an empty tuple (e.g. NOMAD's
+    FHI-aims entries, ``"paper DOS"``, outside the quick profile).
+
+    Raises
+    ------
+    ValueError
+        For an unknown profile, chapter or role; the message lists the known ones.
+    """
+    table = _declared()
+    if profile not in table:
+        raise ValueError(f"unknown profile {profile!r}; use one of {sorted(table)}")
+    if chapter not in table[profile]:
+        raise ValueError(f"profile {profile!r} declares no data for chapter {chapter!r}; "
+                         f"known: {sorted(table[profile])}")
+    sources = table[profile][chapter]
+    if role is None:
+        return sources
+    roles = {s.role for chapters in table.values() for s in chapters.get(chapter, ())}
+    if role not in roles:  # a role no profile declares: a typo, not an absent source
+        raise ValueError(f"chapter {chapter!r} has no data of role {role!r}; roles: "
+                         f"{sorted(roles)}")
+    return tuple(s for s in sources if s.role == role)
+
+
+def data_names(chapter: str, profile: str, role: str | None = None) -> str:
+    """The labels of :func:`data_sources`, joined by ``"; "`` (a recorder's ``data=``)."""
+    return "; ".join(s.label for s in data_sources(chapter, profile, role))
+
+
+def data_credits(chapter: str, profile: str, role: str | None = None) -> str:
+    """``DataSource.credits()`` of every source, joined by ``"; "`` (the pages' data box)."""
+    return "; ".join(s.credits() for s in data_sources(chapter, profile, role))
+
+
+def profile_datasets(profile: str) -> tuple[str, ...]:
+    """Every registry dataset the chapters read in ``profile`` (``howbig data fetch --all``)."""
+    chapters = _declared().get(profile)
+    if chapters is None:
+        raise ValueError(f"unknown profile {profile!r}; use one of {sorted(_declared())}")
+    return tuple(dict.fromkeys(d for sources in chapters.values() for s in sources
+                               for d in s.datasets))
+
+
+def stand_in_names() -> dict[str, tuple[str, ...]]:
+    """The quick profile's stand-ins that the smoke profile does not use: label -> names.
+
+    A smoke page (the full profile's code path) that prints one of these names (the label or a
+    registry name) still runs a quick-profile branch; ``howbig book check-smoke`` looks for them.
+    """
+    table = _declared()
+    smoke = {s.label for sources in table["smoke"].values() for s in sources}
+    return {s.label: (s.label, *s.datasets) for sources in table["quick"].values()
+            for s in sources if s.stand_in and s.label not in smoke}
+
+
+#: Expected wall time of each notebook page in minutes (page -> profile -> minutes), keyed by
+#: the page's file stem (``"02_transferability"``; a chapter split into sections has one entry
+#: per section page): quick and smoke as measured by CI builds on 2 CPU cores
+#: (``_build/status.json``; round up), full an estimate for one GPU that no build has measured
+#: yet. Read through :func:`expected_minutes` by the Colab setup cell, the status page, the
+#: teacher's guide and the pages' goals blocks.
 EXPECTED_MINUTES: dict[str, dict[str, float]] = {
     # quick / smoke: CI build of 2026-11-30 on 2 cores (270 / 83 s, 4.5 / 5.3 s, 35 / 32 s,
     # 141 / 58 s, 78 / 36 s), rounded up to whole minutes
-    "transferability": {"quick": 5, "full": 600, "smoke": 2},
-    "similarity": {"quick": 1, "full": 15, "smoke": 1},
-    "cluster_expansion": {"quick": 1, "full": 10, "smoke": 1},
-    "complexity": {"quick": 3, "full": 90, "smoke": 1},
-    "infrastructure": {"quick": 2, "full": 240, "smoke": 1},
+    "02_transferability": {"quick": 5, "full": 600, "smoke": 2},
+    "03_similarity": {"quick": 1, "full": 15, "smoke": 1},
+    "04_cluster_expansion": {"quick": 1, "full": 10, "smoke": 1},
+    "05_complexity": {"quick": 3, "full": 90, "smoke": 1},
+    "06_infrastructure": {"quick": 1, "full": 1, "smoke": 1},
+    "06_2_compute": {"quick": 1, "full": 10, "smoke": 1},
+    "06_3_search": {"quick": 2, "full": 240, "smoke": 1},
 }
 
-#: How each profile's run time above was obtained, for the sentence a chapter prints.
+#: How each profile's run time above was obtained.
 RUN_TIME_BASIS = {
     "quick": "2 CPU cores, measured",
     "full": "one GPU, an estimate not yet measured",
@@ -341,20 +374,15 @@ RUN_TIME_BASIS = {
 }
 
 
-def expected_run_time(chapter: str) -> str:
-    """One sentence with the expected run time of ``chapter`` in every profile.
+def expected_minutes(doc: str) -> dict[str, float]:
+    """Expected minutes per profile of the notebook page ``doc`` (a path or its stem).
 
     Examples
     --------
-    >>> expected_run_time("similarity").startswith("Expected run time of this chapter: about")
-    True
+    >>> expected_minutes("notebooks/03_similarity")["quick"]
+    1
+    >>> expected_minutes("book/status")
+    {}
     """
-    minutes = EXPECTED_MINUTES[chapter]
-
-    def span(value: float) -> str:
-        return f"{value:g} min" if value < 120 else f"{value / 60:g} h"
-
-    parts = [f"about {span(minutes[p])} in the {p} profile ({RUN_TIME_BASIS[p]})"
-             for p in ("quick", "full", "smoke") if p in minutes]
-    return "Expected run time of this chapter: " + "; ".join(parts) + "."
-
+    stem = doc.rstrip("/").rsplit("/", 1)[-1].removesuffix(".md").removesuffix(".ipynb")
+    return dict(EXPECTED_MINUTES.get(stem, {}))

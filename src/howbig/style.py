@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import matplotlib as mpl
+from typing import Any
 
-__all__ = ["COLORS", "use_style"]
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+__all__ = ["COLORS", "show_in", "use_style"]
 
 # Okabe-Ito palette: distinguishable with the common colour-vision deficiencies.
 COLORS = {
@@ -39,3 +43,22 @@ def use_style() -> None:
             "image.cmap": "viridis",
         }
     )
+
+
+def show_in(output: Any, *objects: Any) -> None:
+    """Show ``objects`` in an ipywidgets ``Output``, replacing what it showed.
+
+    Text is shown as printed, anything else as ``display`` would; figures are closed once
+    shown. The widget's outputs are set directly rather than captured with ``with output:``:
+    executors that mimic a front end for that capture (nbclient, papermill, so the book's
+    build and CI) answer it with comm messages on the shell channel while they wait on it,
+    and a cell can hang for good (jupyter/nbclient#312).
+    """
+    output.outputs = ()
+    for obj in objects:
+        if isinstance(obj, str):
+            output.append_stdout(obj if obj.endswith("\n") else obj + "\n")
+            continue
+        output.append_display_data(obj)
+        if isinstance(obj, Figure):
+            plt.close(obj)

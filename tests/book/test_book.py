@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
-import shutil
 import time
 from pathlib import Path
 
@@ -13,9 +11,9 @@ import nbformat
 import pytest
 import yaml
 
-from howbig.book import colab, execute, smoke
+from howbig.book import execute, myst_markdown, smoke
 from howbig.book import pipeline as book
-from howbig.book.pipeline import colab_notebooks, execute_notebook, is_notebook_source
+from howbig.book.pipeline import execute_notebook, is_notebook_source
 from tests.conftest import FIXTURES, ROOT
 
 HEADER = """---
@@ -64,6 +62,30 @@ print("profile is", profile)
 
 
 @pytest.mark.slow
+def test_papermill_injects_results_dir_beside_profile(tmp_path):
+    source = _write(tmp_path / "rec.md", """
+```{code-cell} ipython3
+:tags: [parameters]
+profile = "quick"
+results_dir = None  # set by howbig book build
+```
+
+```{code-cell} ipython3
+from howbig.report import Recorder
+Recorder("tiny", profile=profile, results_dir=results_dir)("tiny_x", 1.5, kind="analogue")
+```
+""")
+    results = tmp_path / "results"
+    run = execute_notebook(source, tmp_path / "out" / "rec.ipynb", profile="smoke",
+                           results_dir=results)
+    assert run.status == "ok", run.error
+    from howbig.report import load_results
+
+    record, = load_results(results)
+    assert (record.key, record.profile, record.kind) == ("tiny_x", "smoke", "fixture")
+
+
+@pytest.mark.slow
 def test_failing_cell_marks_the_run_failed(tmp_path):
     source = _write(tmp_path / "bad.md", """
 ```{code-cell} ipython3
@@ -101,134 +123,6 @@ def test_stage_config_points_mathjax_at_vendored_copy(tmp_path):
     assert (stage / "book" / "_static" / path).is_file()
     fonts = stage / "book" / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2"
     assert any(fonts.glob("*.woff"))
-
-
-# ------------------------------------------------------------------------- Colab export
-MYST_ROLE = re.compile(r"\{[\w:.-]+\}`")
-MYST_FENCE = re.compile(r"^\s*(`{3,}|:{3,})\{", re.M)
-
-CHAPTER = """
-```{code-cell} ipython3
-:tags: [remove-cell]
-import sys
-if "google.colab" in sys.modules:
-    %pip install -q "howbig[chemistry] @ git+https://example.org/elsewhere"
-```
-
-```{code-cell} ipython3
-:tags: [parameters, remove-cell]
-profile = "quick"
-```
-
-```{code-cell} ipython3
-from myst_nb import glue
-glue("x_mae", 31.456, display=False)
-glue("x_word", "below", display=False)
-```
-
-(sec-x)=
-## Results
-
-The error is {glue:text}`x_mae:.1f` meV, {glue:text}`x_word` the paper's {cite}`speckhard2025`
-(see {numref}`fig-x`, {ref}`the section <sec-x>` and eq. {eq}`eq-x`).
-
-```{admonition} About this run
-:class: note
-Profile {glue:text}`x_word`.
-```
-
-:::{dropdown} Solution
-Nested:
-```{math}
-a = b
-```
-:::
-
-````{figure} fig.png
-:name: fig-x
-A caption.
-````
-
-$$ a^2 $$ (eq-x)
-"""
-
-
-def _colab_repo(tmp_path):
-    root = tmp_path / "repo"
-    (root / "notebooks").mkdir(parents=True)
-    (root / "book").mkdir()
-    (root / "book" / "intro.md").write_text("# Intro\n")
-    shutil.copy(ROOT / "book" / "references.bib",
-                root / "book" / "references.bib")
-    _write(root / "notebooks" / "02_transferability.md", CHAPTER)
-    _write(root / "book" / "status.md", "\n```{code-cell} ipython3\nx = 1\n```\n")
-    (root / "_toc.yml").write_text(
-        "format: jb-book\nroot: book/intro\nchapters:\n  - file: notebooks/02_transferability\n"
-        "  - file: book/status\n"
-    )
-    (root / "_config.yml").write_text("repository:\n  url: https://github.com/someone/thebook\n")
-    return root
-
-
-def _executed_stage(root, build_dir):
-    """An executed notebook with the glue outputs myst-nb writes (display=False)."""
-    notebook = nbformat.v4.new_notebook()
-    outputs = []
-    for key, text in (("x_mae", "31.456"), ("x_word", "'below'")):
-        outputs.append(nbformat.v4.new_output(
-            "display_data", data={f"{colab.GLUE_PREFIX}text/plain": text},
-            metadata={"scrapbook": {"name": key, "mime_prefix": colab.GLUE_PREFIX}}))
-    notebook.cells.append(nbformat.v4.new_code_cell("glue(...)", outputs=outputs))
-    target = build_dir / "stage" / "notebooks" / "02_transferability.ipynb"
-    target.parent.mkdir(parents=True)
-    nbformat.write(notebook, target)
-    (build_dir / "status.json").write_text(json.dumps({"profile": "full", "runs": {}}))
-
-
-def test_colab_notebook_is_plain_markdown_with_the_builds_values(tmp_path):
-    root = _colab_repo(tmp_path)
-    _executed_stage(root, root / "_build")
-    written = colab_notebooks(root, tmp_path / "colab", commit="0123456789abcdef")
-    assert [p.name for p in written] == ["02_transferability.ipynb"]  # chapters only
-    notebook = nbformat.read(written[0], as_version=4)
-    nbformat.validate(notebook)
-    markdown = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
-    assert not MYST_ROLE.search(markdown), MYST_ROLE.findall(markdown)
-    assert not MYST_FENCE.search(markdown)
-    assert "The error is 31.5 meV, below the paper's (" in markdown
-    assert "[Speckhard et al., 2025](https://doi.org/" in markdown
-    assert "> **About this run**" in markdown and "> Profile below." in markdown
-    assert "$$\na = b\n$$" in markdown.replace("> ", "")
-    assert "`full` build" in markdown
-    code = [c.source for c in notebook.cells if c.cell_type == "code"]
-    assert "import jax" in code[0] and "EXPECTED_MINUTES" in code[0]
-    install = [c for c in code if "pip install" in c]
-    assert install == [c for c in code if "git+" in c] and len(install) == 1
-    assert "git+https://github.com/someone/thebook@0123456789abcdef" in install[0]
-    params = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
-    assert params.source.startswith('profile = "full"')
-
-
-def test_real_chapters_export_without_myst_syntax(tmp_path):
-    root = ROOT
-    for path in colab_notebooks(root, tmp_path, build_dir=tmp_path / "no-build", commit="c0"):
-        notebook = nbformat.read(path, as_version=4)
-        markdown = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
-        assert not MYST_ROLE.search(markdown), (path.name, MYST_ROLE.findall(markdown)[:5])
-        assert not MYST_FENCE.search(markdown), path.name
-        url = colab.repository_url(root)
-        assert sum(f"git+{url}@c0" in c.source for c in notebook.cells) == 1
-
-
-def test_publishing_refuses_the_placeholder_repository(tmp_path):
-    (tmp_path / "_config.yml").write_text(
-        f"repository:\n  url: {colab.PLACEHOLDER_REPOSITORY}\n")
-    with pytest.raises(ValueError, match="placeholder"):
-        colab.check_repository(tmp_path)
-    (tmp_path / "_config.yml").write_text("repository:\n  url: https://github.com/a/b\n")
-    assert colab.check_repository(tmp_path, "https://github.com/a/b") == "https://github.com/a/b"
-    with pytest.raises(ValueError, match="runs in"):
-        colab.check_repository(tmp_path, "https://github.com/c/d")
 
 
 # --------------------------------------------------------------- progress and widget state
@@ -271,9 +165,25 @@ def test_smoke_profile_is_full_with_sizes_cut():
         assert set(PROFILES["smoke"][chapter]) == set(block), chapter
         unknown = set(SMOKE_OVERRIDES.get(chapter, {})) - set(block)
         assert not unknown, f"SMOKE_OVERRIDES[{chapter!r}] names keys full lacks: {unknown}"
-        for key in ("databases", "nomad"):  # data sources are the full profile's
-            if key in block:
-                assert PROFILES["smoke"][chapter][key] == block[key]
+
+
+def test_smoke_runs_the_full_profiles_loaders_on_honestly_labelled_fixtures():
+    from howbig.profile_data import SOURCES
+    from howbig.profiles import data_sources
+
+    for chapter in SOURCES["full"]:
+        full, smoke_ = data_sources(chapter, "full"), data_sources(chapter, "smoke")
+        # the same code path: every role with the same loaders, in the same order
+        assert [(s.role, s.loader) for s in smoke_] == [(s.role, s.loader) for s in full]
+        for real, used in zip(full, smoke_, strict=True):
+            if used.fixture:  # a fixture is named as what it is, never as the real database
+                assert "fixture" in used.label and "fixture" in used.short, used
+                assert used.label != real.label and used.stand_in and not used.datasets
+            else:
+                assert used == real, chapter
+    # the AFLUX fixture is MP-20 structures: its label says so (issue 19)
+    aflux = [s for s in data_sources("transferability", "smoke") if "AFLUX" in s.label]
+    assert aflux and all("MP-20" in s.label and "AFLOW" not in s.short for s in aflux)
 
 
 def test_fixture_server_feeds_the_real_loaders(tmp_path, monkeypatch):
@@ -331,7 +241,7 @@ def test_status_table_sets_expected_minutes_beside_the_run(tmp_path):
         "notebooks/06_infrastructure": {"profile": "quick", "status": "ok", "seconds": 90.0},
         "book/reproducibility": {"profile": "quick", "status": "ok", "seconds": 3.0}}}))
     table = runs_table(status).set_index("notebook")
-    expected = EXPECTED_MINUTES["infrastructure"]["quick"]
+    expected = EXPECTED_MINUTES["06_infrastructure"]["quick"]
     assert table.loc["notebooks/06_infrastructure", "expected minutes"] == f"{expected:g}"
     assert table.loc["book/reproducibility", "expected minutes"] == "-"
 
@@ -364,7 +274,7 @@ def test_author_year_labels_are_unique_and_match_the_colab_links():
     assert len(set(labels)) == len(labels)
     by_key = dict(zip([e.key for e in entries], labels, strict=True))
     assert by_key["speckhard2025"] == "Speckhard et al., 2025"
-    links = colab.citation_links(bib)
+    links = myst_markdown.citation_links(bib)
     assert all(links[key].startswith(f"[{label}]") or links[key] == label
                for key, label in by_key.items())
 

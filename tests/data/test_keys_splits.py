@@ -16,7 +16,7 @@ from howbig.data.keys import (
     reduced_formula,
     spacegroup_number,
 )
-from howbig.data.splits import SPLITS, assign_splits, group_splits
+from howbig.data.splits import SPLITS, assign_splits, group_splits, subsample
 from howbig.data.store import read_table, write_table
 
 
@@ -115,6 +115,14 @@ def test_group_splits_fractions_seed_and_determinism():
         group_splits(keys, (0.8, 0.1, 0.2))
     with pytest.raises(KeyError, match="nokey"):
         assign_splits(pd.DataFrame({"k": ["a"]}), key_column="nokey")
+
+
+def test_subsample_is_seeded_ordered_and_bounded():
+    table = pd.DataFrame({"x": np.arange(100)})
+    a, b = subsample(table, 10, seed=1), subsample(table, 10, seed=1)
+    assert len(a) == 10 and a.equals(b) and a["x"].is_monotonic_increasing
+    assert not a.equals(subsample(table, 10, seed=2))
+    assert len(subsample(table, None)) == 100 and len(subsample(table, 500)) == 100
 
 
 # ----------------------------------------------------------------------------------- store

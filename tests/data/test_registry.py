@@ -6,6 +6,8 @@ import csv
 import hashlib
 import http.server
 import io
+import os
+import stat
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -16,7 +18,7 @@ import pytest
 from howbig import data
 from howbig.data import registry
 from howbig.data.errors import ChecksumMismatchError, CorruptArchiveError, DataUnavailableError
-from tests.conftest import SHARED_DATA
+from tests.conftest import mirror_file
 
 
 # --------------------------------------------------------------------------- helpers
@@ -63,11 +65,11 @@ DEAD_URL = "http://127.0.0.1:9/unreachable.csv"
 
 
 # --------------------------------------------------------------------------- registry
-def test_registry_matches_the_shared_manifest():
+def test_registry_matches_the_shared_manifest(shared_mirror):
     """Every mirror file is registered with the manifest's URL, checksum and size."""
-    manifest = SHARED_DATA / "MANIFEST.tsv"
+    manifest = shared_mirror / "MANIFEST.tsv"
     if not manifest.is_file():
-        pytest.skip("no ../shared/data/MANIFEST.tsv here")
+        pytest.skip(f"no MANIFEST.tsv in the mirror {shared_mirror}")
     rows = list(csv.DictReader(manifest.open(), delimiter="\t"))
     assert rows
     for row in rows:
@@ -94,10 +96,11 @@ def test_unknown_names_list_the_known_ones():
 
 
 # --------------------------------------------------------------------------- fetch: mirror dir
-def test_fetch_from_mirror_directory_verifies_and_caches(isolated_cache, monkeypatch):
-    if not (SHARED_DATA / "mp2018_mpeu_config.json").is_file():
-        pytest.skip("no shared mirror")
-    monkeypatch.setenv("HOWBIG_MIRROR", str(SHARED_DATA))
+def test_fetch_from_mirror_directory_verifies_and_caches(shared_mirror, isolated_cache,
+                                                         monkeypatch):
+    if not mirror_file(shared_mirror, "mp2018_mpeu_config.json").is_file():
+        pytest.skip(f"the mirror {shared_mirror} lacks mp2018_mpeu_config.json")
+    monkeypatch.setenv("HOWBIG_MIRROR", str(shared_mirror))
     path = data.fetch_file("mp2018_mpeu_config.json")
     assert path.parent.parent == isolated_cache
     assert data.sha256sum(path) == data.file_entry("mp2018_mpeu_config.json")[1].sha256
@@ -254,6 +257,80 @@ def test_force_refetches_and_repins_a_damaged_unpinned_archive(isolated_cache, h
     with pytest.raises(ChecksumMismatchError):
         data.fetch_file("snap.zip")
     assert data.fetch_file("snap.zip", force=True).read_bytes() == payload
+
+
+def test_force_offline_says_the_damaged_copy_was_kept(isolated_cache, http_dir, monkeypatch):
+    payload = b"x" * 100
+    _register(monkeypatch, "tiny", [registry.RemoteFile("tiny.csv", DEAD_URL, _sha(payload), 100)])
+    target = data.cached_path("tiny.csv")
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"y" * 100)
+    with pytest.raises(DataUnavailableError) as info:
+        data.fetch_file("tiny.csv", force=True)
+    first, *rest = str(info.value).splitlines()
+    assert "damaged copy in the cache was kept" in first and str(target) in first
+    assert "not cached" not in str(info.value) and DEAD_URL in "\n".join(rest)
+    assert target.read_bytes() == b"y" * 100
+    # an unpinned archive: set aside while a new copy is tried, put back when none arrives
+    root, _payload, path = _unpinned_snapshot(http_dir, monkeypatch)
+    path.write_bytes(b"damaged")
+    (root / "snap.zip").unlink()
+    with pytest.raises(DataUnavailableError, match="damaged copy in the cache was kept"):
+        data.fetch_file("snap.zip", force=True)
+    assert path.read_bytes() == b"damaged" and not list(path.parent.glob("*.damaged"))
+
+
+# --------------------------------------------------------------------------- mirror layouts
+def _fill_cache(monkeypatch, cache: Path, files: dict[str, bytes], mirror: Path) -> None:
+    monkeypatch.setenv("HOWBIG_DATA_DIR", str(cache))
+    monkeypatch.setenv("HOWBIG_MIRROR", str(mirror))
+    for name in files:
+        data.fetch_file(name)
+
+
+def test_a_cache_serves_as_a_mirror_directory(tmp_path, monkeypatch):
+    """Workshop: one machine's cache (``<cache>/<dataset>/<file>``) is the others' mirror."""
+    files = {"a.csv": b"a\n1\n", "b.csv": b"b\n2\n"}
+    _register(monkeypatch, "pair", [registry.RemoteFile(n, DEAD_URL, _sha(p), len(p))
+                                    for n, p in files.items()])
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for name, payload in files.items():
+        (flat / name).write_bytes(payload)
+    _fill_cache(monkeypatch, tmp_path / "first", files, flat)  # from a flat mirror
+    assert (tmp_path / "first" / "pair" / "a.csv").is_file()
+    _fill_cache(monkeypatch, tmp_path / "second", files, tmp_path / "first")  # from that cache
+    assert data.verify(["pair"]) == [("pair", "a.csv", "ok"), ("pair", "b.csv", "ok")]
+
+
+def test_a_cache_served_over_http_is_a_mirror(isolated_cache, http_dir, monkeypatch):
+    root, base = http_dir
+    payload = b"served from a cache folder"
+    (root / "cached").mkdir()
+    (root / "cached" / "c.txt").write_bytes(payload)
+    _register(monkeypatch, "cached", [registry.RemoteFile("c.txt", DEAD_URL, _sha(payload), None)])
+    monkeypatch.setenv("HOWBIG_MIRROR", base)
+    assert data.fetch_file("c.txt").read_bytes() == payload
+
+
+def test_cached_files_are_readable_by_group_and_others(isolated_cache, tmp_path, monkeypatch):
+    payload = b"shared\n"
+    _register(monkeypatch, "shared", [registry.RemoteFile("s.csv", DEAD_URL, _sha(payload), 7)])
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "s.csv").write_bytes(payload)
+    monkeypatch.setenv("HOWBIG_MIRROR", str(mirror))
+    old = os.umask(0o077)  # even for a private umask: the cache is meant to be shared
+    try:
+        path = data.fetch_file("s.csv")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o755
+    assert stat.S_IMODE(isolated_cache.stat().st_mode) == 0o755
+    path.chmod(0o600)  # a cache filled by an older version: fixed on the next use
+    data.fetch_file("s.csv")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
 
 
 @pytest.mark.parametrize(("served", "truncated"), [(b"a,b\n1,", True), (b"a,b\n1,2\n3,4\n", False)])

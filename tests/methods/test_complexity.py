@@ -12,7 +12,6 @@ from sklearn.ensemble import RandomForestRegressor
 from howbig.methods.complexity import (
     Eq4,
     eq4_forest,
-    eq4_linear,
     eq4_mlp,
     eq4_sisso,
     forest_complexity,
@@ -72,10 +71,6 @@ def test_sisso_complexity_counts_bias_as_dimension():
     assert sisso_complexity(model) == {"rung": 1, "max_rung": 1, "dimension": 3,
                                        "descriptors": 2, "bias": 1}
     assert eq4_sisso(model) == Eq4(additive=1, linear=1, nonlinear=1)
-
-
-def test_eq4_linear_model():
-    assert eq4_linear([1, 1, 2, 3], intercept=True) == Eq4(1, 2, 2)
 
 
 @pytest.mark.parametrize("target", [10, 500, 5000])

@@ -16,9 +16,9 @@ from howbig.methods.graphs import (
     PaddedBatcher,
     build_graphs,
     graph_mask,
-    knn_edges,
     rbf_expand,
 )
+from howbig.methods.neighbours import knn_edges
 
 
 def _brute_force_knn(atoms: Atoms, k: int, images: int = 3) -> list[np.ndarray]:
@@ -166,7 +166,7 @@ def test_batcher_small_budget_closes_batches_early_but_keeps_shape():
 def test_epoch_batches_equal_single_batch_assembly():
     g = _dataset()
     batcher, reference = PaddedBatcher(g, 5, seed=3), PaddedBatcher(g, 5, seed=3)
-    plan = reference._plan(np.arange(len(g)))
+    plan = reference.plan(np.arange(len(g)))
     for fast, idx in zip(batcher.all(), plan, strict=True):
         slow = reference.batch(idx)
         for name in ("nodes", "edges", "senders", "receivers", "n_node", "n_edge", "globals"):

@@ -12,7 +12,6 @@ import pytest
 
 from howbig.chapters.infrastructure.compute import (
     HOURS_PER_YEAR,
-    cost_curve,
     gpu_cpu_ratio,
     nas_cost,
     paper_check,
@@ -145,8 +144,6 @@ def test_cost_model_scales_linearly():
     assert nas_cost(architectures=4000).usd == pytest.approx(2 * base.usd)
     assert nas_cost(dataset_size=120_000).device_hours == pytest.approx(2 * base.device_hours)
     assert nas_cost(usd_per_hour=6).usd == pytest.approx(2 * base.usd)
-    curve = cost_curve(np.array([1, 10, 100]))
-    np.testing.assert_allclose(curve["usd"], base.usd / 2000 * np.array([1, 10, 100]))
     with pytest.raises(ValueError):
         nas_cost(steps=-1)
 
@@ -168,6 +165,11 @@ def test_paper_check_verdicts():
     assert table.loc["NAS improvement best vs mean (%)", "recomputed"] == pytest.approx(
         100 * 82 / 556)
     assert math.isclose(table.loc["CPU / GPU gradient step only", "recomputed"], 0.0177 / 0.0023)
+    # "nearly an order of magnitude" is 7-10x (howbig.verdicts): the 5.7x per step does not
+    # check out; the gradient step alone (7.7x) does
+    assert not verdict["CPU / GPU time per step ('nearly an order of magnitude')"]
+    assert verdict["CPU / GPU gradient step only"]
+    assert verdict["NAS improvement best vs mean (meV)"]  # 82 meV, printed as "80"
 
 
 # --- step profiler -----------------------------------------------------------------------------

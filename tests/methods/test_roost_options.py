@@ -13,12 +13,9 @@ import jraph
 import numpy as np
 import pytest
 
+from howbig.methods.graphs import PaddedBatcher
 from howbig.methods.models.roost import N_ELEMENTS, WeightedAttention, roost
-from howbig.methods.stoichiometry import (
-    StoichiometryBatcher,
-    stoichiometry_graph,
-    stoichiometry_set,
-)
+from howbig.methods.stoichiometry import stoichiometry_graph, stoichiometry_set
 
 FORMULAS = ["Fe2O3", "NaCl", "LiFePO4", "Si", "Lu(MnGe)6", "BaTiO3", "K2Mn4O8", "CsPbI3"]
 
@@ -36,13 +33,15 @@ class _FrozenAttention(hk.Module):
                 + hk.Linear(2 * hid, with_bias=False, name="sender")(h)[senders])
         pair = jax.nn.silu(pair)
         gate = hk.Linear(1, with_bias=False, name="gate")(pair[:, :hid])[:, 0]
-        message = hk.Linear(self.width, name="message")(pair[:, hid:])
         power = hk.get_parameter("pow", (), init=jnp.ones)
         logits = gate + power * jnp.log(fractions)[senders]
-        attention = jraph.segment_softmax(logits, receivers, num_segments=h.shape[0])
-        return h + jax.ops.segment_sum(attention[:, None] * message, receivers,
-                                       num_segments=h.shape[0])
-
+        n = h.shape[0]
+        attention = jraph.segment_softmax(logits, receivers, num_segments=n)
+        pooled = jax.ops.segment_sum(attention[:, None] * pair[:, hid:], receivers,
+                                     num_segments=n)
+        has_edges = jax.ops.segment_sum(jnp.ones_like(logits), receivers, num_segments=n) > 0
+        message = hk.Linear(self.width, name="message")(pooled)
+        return h + jnp.where(has_edges[:, None], message, 0.0)
 
 def _frozen_roost(width, mp_steps):
     def forward(graphs):
@@ -61,7 +60,7 @@ def _frozen_roost(width, mp_steps):
 
 
 def _batch(formulas):
-    return next(StoichiometryBatcher(stoichiometry_set(formulas), len(formulas)).epoch(False))
+    return next(PaddedBatcher(stoichiometry_set(formulas), len(formulas)).epoch(False))
 
 
 def _table(dim=12, seed=0):

@@ -9,13 +9,8 @@ import pytest
 from sklearn.base import clone
 from sklearn.linear_model import LinearRegression
 
-from howbig.methods.models.sisso import (
-    SissoRegressor,
-    evaluate,
-    l0_search,
-    n_combinations,
-    sis_scores,
-)
+from howbig.methods.models.sisso import SissoRegressor, l0_search, n_combinations, sis_scores
+from howbig.methods.models.sisso_features import CandidateGenerator, evaluate
 
 
 def _data(n: int = 80, p: int = 4, seed: int = 0) -> np.ndarray:
@@ -99,12 +94,11 @@ def test_invalid_constant_and_duplicate_features_are_dropped():
     rng = np.random.default_rng(6)
     x = rng.uniform(-1, 1, size=50)  # negative values: log and sqrt undefined
     X = np.column_stack([x, 2 * x + 1, np.full(50, 3.0)])  # duplicate (affine) and constant
-    model = SissoRegressor(operators=("log", "sqrt", "sq"), max_rung=2, n_dim=1, n_sis=5)
-    space = model.build_space(X, ["a", "b", "c"])
+    generator = CandidateGenerator(operators=("log", "sqrt", "sq"))
+    space = generator.build(X, 2)
     assert space.rung_start == [0, 1]  # only a survives rung 0 (b = 2a + 1, c constant)
     assert space.trees == [("x", 0), ("sq", ("x", 0))]  # log(a), sqrt(a) undefined for a < 0
-    model.max_rung = 3
-    space = model.build_space(X, ["a", "b", "c"])
+    space = generator.build(X, 3)
     assert np.all(np.isfinite(space.values))
     z = (space.values - space.values.mean(0)) / space.values.std(0)
     corr = np.abs(z.T @ z) / len(z)

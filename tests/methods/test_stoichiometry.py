@@ -8,17 +8,15 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from howbig.methods.graphs import graph_mask
+from howbig.methods.graphs import PaddedBatcher, graph_mask
 from howbig.methods.models.roost import WeightedAttention, roost
 from howbig.methods.stoichiometry import (
-    StoichiometryBatcher,
     StoichiometrySet,
     formula_fractions,
     stoichiometry_graph,
     stoichiometry_set,
 )
-from howbig.methods.stoichiometry_training import predict_stoichiometry, train_stoichiometry
-from howbig.methods.training import TrainConfig
+from howbig.methods.training import TrainConfig, predict, train
 
 FORMULAS = ["Fe2O3", "NaCl", "LiFePO4", "Si", "Lu(MnGe)6", "BaTiO3", "Cu", "Al2O3", "ZnS",
             "K2Mn4O8", "CsPbI3", "Mg"]
@@ -48,35 +46,38 @@ def test_subset_and_concatenate_keep_the_formulas():
     assert both.elements[5:].tolist() == [11, 17]  # Na, Cl
 
 
-def test_batches_have_one_shape_and_cover_every_formula_once():
+def test_batches_have_the_batchers_shapes_and_cover_every_formula_once():
     s = stoichiometry_set(FORMULAS * 20, np.arange(len(FORMULAS) * 20))
-    batcher = StoichiometryBatcher(s, batch_size=16, seed=3)
+    batcher = PaddedBatcher(s, batch_size=16, seed=3, buckets=3)
     seen = []
     for batch in batcher.epoch():
-        slots, nodes, edges = batcher.shape
-        assert batch.n_node.shape == (slots,) and batch.nodes["element"].shape == (nodes,)
-        assert batch.senders.shape == (edges,)
+        shape = (len(batch.n_node), len(batch.nodes["element"]), len(batch.senders))
+        assert shape in batcher.shapes and len(batch.nodes["fraction"]) == shape[1]
+        # padding nodes: element 0, fraction 1 (log(fraction) stays finite)
+        real = int(batch.n_node[graph_mask(batch)].sum())
+        assert np.all(batch.nodes["element"][real:] == 0)
+        assert np.all(batch.nodes["fraction"][real:] == 1.0)
         seen.extend(batch.globals[graph_mask(batch)].tolist())
         # every edge joins two nodes of the same graph
-        graph_of_node = np.repeat(np.arange(slots), batch.n_node)
+        graph_of_node = np.repeat(np.arange(shape[0]), batch.n_node)
         assert np.array_equal(graph_of_node[batch.senders], graph_of_node[batch.receivers])
     assert sorted(seen) == sorted(s.targets.tolist())
 
 
 def test_budget_is_tight_compared_with_padding_to_nine_elements():
     s = stoichiometry_set(FORMULAS * 30)
-    batcher = StoichiometryBatcher(s, batch_size=256)
+    batcher = PaddedBatcher(s, batch_size=256)
     assert batcher.node_budget < 0.5 * 256 * 9 and batcher.edge_budget < 0.25 * 256 * 81
 
 
 def _predict(model, params, formulas):
-    batch = next(StoichiometryBatcher(stoichiometry_set(formulas), len(formulas)).epoch(False))
+    batch = next(PaddedBatcher(stoichiometry_set(formulas), len(formulas)).epoch(False))
     return np.asarray(model.apply(params, batch))[:len(formulas)]
 
 
 def test_model_is_invariant_to_element_order_and_to_multiplying_the_formula():
     model = roost(width=16, mp_steps=2)
-    batch = next(StoichiometryBatcher(stoichiometry_set(["Fe2O3"]), 1).epoch(False))
+    batch = next(PaddedBatcher(stoichiometry_set(["Fe2O3"]), 1).epoch(False))
     params = model.init(jax.random.PRNGKey(0), batch)
     out = _predict(model, params, ["Fe2O3", "Fe4O6", "O3Fe2", "NaCl"])
     assert np.allclose(out[:3], out[0], atol=1e-6)
@@ -122,8 +123,8 @@ def test_a_tiny_model_overfits_a_tiny_set():
                          max_steps=600, eval_every=50, patience=None, seed=0, loss="mae",
                          progress=False)
     model = roost(width=32, mp_steps=2)
-    result = train_stoichiometry(model, data, data, config)
-    pred = predict_stoichiometry(model, result, data)
+    result = train(model, data, data, config)
+    pred = predict(model, result, data)
     assert np.mean(np.abs(pred - targets)) < 0.1 * np.std(targets)
     assert result.history[-1][2] < result.history[0][2]  # the validation curve came down
     assert result.steps == 600 and not result.stopped_early
@@ -134,6 +135,6 @@ def test_early_stopping_triggers_when_validation_stalls():
     noise = stoichiometry_set(FORMULAS, np.random.default_rng(0).normal(size=len(FORMULAS)))
     config = TrainConfig(learning_rate=1e-2, batch_size=16, max_steps=2000, eval_every=10,
                          patience=50, loss="mse", progress=False)
-    result = train_stoichiometry(roost(width=8, mp_steps=1), noise, data, config)
+    result = train(roost(width=8, mp_steps=1), noise, data, config)
     assert result.stopped_early and result.steps < 2000
     assert result.steps - result.best_step >= 50

@@ -209,7 +209,7 @@ def test_train_step_matches_optax_adam_with_exponential_decay():
     schedule = optax.exponential_decay(0.01, transition_steps=2, decay_rate=0.5)
     reference = optax.adam(schedule)
     ref_params, ref_state = params, reference.init(params)
-    step, _ = train_step(TINY, "mse")
+    step = train_step(TINY, "mse")
     ref_grad = jax.jit(lambda p, b: jax.grad(masked_loss, argnums=1)(TINY, p, b, "mse"))
     ours, state = params, optax.scale_by_adam().init(params)
     for i, batch in enumerate(batches * 2):

@@ -1,24 +1,33 @@
-"""Colab notebooks of the chapters: plain Markdown, the build's numbers, one repository setting.
+"""Colab notebooks of the chapters (``howbig book colab``): a notebook, not the book's machinery.
 
-A chapter's MyST source uses roles (``{glue:text}``, ``{cite}``, ``{ref}``, ``{numref}``,
-``{eq}``, ...) and directives (```` ```{admonition} ````, ``:::{dropdown}``, ``{figure}``,
-``{math}``, ...) that Colab shows as raw text. :func:`colab_notebook` rewrites every one of them:
+:func:`colab_notebook` turns a chapter's MyST source into a notebook that reads like one:
 
-* glued values become the values of the build the notebook comes from (read from the glue
-  outputs of the executed notebook in ``<build dir>/stage``), and the page says which profile
-  they were computed with; the parameters cell defaults to that same profile;
-* citations become author-year links (from ``book/references.bib``);
-* admonitions, dropdowns and other boxes become quoted blocks, math blocks ``$$ ... $$``;
-* a first cell reports the accelerator JAX sees and the chapter's expected run time per profile
-  (:data:`howbig.profiles.EXPECTED_MINUTES`); the install cell installs the library at the
-  commit of the build, from the repository named once, by ``repository.url`` in ``_config.yml``.
+* **book-only cells dropped**: cells tagged ``book-only`` (recording, the fixture banner, build
+  timing, checks of the prose) exist for the book's build only. The export drops them, and
+  refuses (:func:`book_only_leaks`) when a kept cell uses a name that only a dropped cell defines;
+* **the install cell first**, before anything imports jax: it installs the library at the
+  commit of the build, from the repository named once, by ``repository.url`` in ``_config.yml``
+  (the source notebooks carry no install cell); off Colab it installs nothing;
+* then one cell that reports the accelerator JAX sees and prints the run time once: expected
+  per profile (:func:`howbig.profiles.expected_minutes`) and measured in the build;
+* **the parameters cell** offers ``quick`` and ``full`` only (a Colab form); ``results_dir``, set
+  by the book's build, is not in it (the setup cell sets it to ``None`` where a kept cell reads
+  it);
+* **solutions collapsed**: a code cell the book hides (``hide-cell``/``hide-input``) becomes a
+  Colab form cell (``#@title Solution``, ``cellView: form``); a ``{dropdown}`` becomes
+  ``<details>``;
+* **the text's numbers** are the executed build's glued values (:mod:`howbig.book.myst_markdown`),
+  and a note at the top says so, with the build's profile and commit.
 
-Only chapters (``notebooks/``) are exported: the other pages mean nothing outside the book.
+:func:`colab_notebooks` (the command) exports every chapter, and refuses without an executed
+build of the same commit and sources (:func:`executed_build`): the text would have no numbers.
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
+import json
 import os
 import re
 import subprocess
@@ -27,27 +36,34 @@ from typing import Any
 
 import yaml
 
+from howbig.book.myst_markdown import citation_links, glue_values, myst_to_markdown
+
 __all__ = [
+    "BOOK_ONLY",
+    "COLAB_PROFILES",
     "PLACEHOLDER_REPOSITORY",
+    "BuildMissingError",
+    "book_only_leaks",
+    "build_commit",
     "check_repository",
-    "citation_links",
     "colab_notebook",
     "colab_notebooks",
-    "glue_values",
-    "myst_to_markdown",
+    "executed_build",
+    "placeholder_warning",
     "repository_url",
+    "source_digest",
 ]
 
 #: The repository URL shipped in ``_config.yml`` until the project has its real home. The GPU
 #: publishing workflow refuses to run while ``repository.url`` is this value.
 PLACEHOLDER_REPOSITORY = "https://github.com/howbig-book/howbig"
-GLUE_PREFIX = "application/papermill.record/"
-ADMONITIONS = ("admonition", "note", "warning", "important", "tip", "caution", "attention",
-               "danger", "error", "hint", "seealso", "dropdown", "topic", "sidebar", "margin")
-_FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:.-]+)\}(?P<arg>.*)$")
-_ROLE = re.compile(r"\{(?P<name>[\w:.-]+)\}`(?P<body>[^`]*)`")
-_LABEL = re.compile(r"^\s*\([\w:.-]+\)=\s*$")
-_EQ_LABEL = re.compile(r"(\$\$)\s*\([\w:.-]+\)\s*$")
+#: Tag of the cells only the book's build needs; the Colab export drops them.
+BOOK_ONLY = "book-only"
+#: Profiles a Colab notebook offers (``smoke`` needs the build's fixture server).
+COLAB_PROFILES = ("quick", "full")
+#: Extras of the Colab install: every chapter's dependencies.
+EXTRAS = "[chemistry]"
+HIDDEN_CODE = ("hide-cell", "hide-input")
 
 
 # ---------------------------------------------------------------------------------- settings
@@ -80,6 +96,15 @@ def check_repository(root: Path, expected: str | None = None) -> str:
     return url
 
 
+def placeholder_warning(root: Path) -> str | None:
+    """The warning ``book build`` and ``book colab`` print while the URL is the placeholder."""
+    if repository_url(root) != PLACEHOLDER_REPOSITORY:
+        return None
+    return (f"warning: repository.url in _config.yml is the placeholder {PLACEHOLDER_REPOSITORY}"
+            ": the site's launch buttons and the Colab install cell point at it. Set it to the "
+            "repository the book is published from.")
+
+
 def build_commit(root: Path) -> str:
     """The commit the build comes from (``GITHUB_SHA`` on CI, else ``git rev-parse HEAD``)."""
     if os.environ.get("GITHUB_SHA"):
@@ -91,233 +116,271 @@ def build_commit(root: Path) -> str:
         return "main"
 
 
-# ------------------------------------------------------------------------ glue and citations
-def glue_values(executed: Path) -> dict[str, str]:
-    """``key -> text/plain`` of every glued value in an executed notebook."""
-    import nbformat
-
-    values = {}
-    for cell in nbformat.read(executed, as_version=4).cells:
-        for output in cell.get("outputs", []):
-            scrap = output.get("metadata", {}).get("scrapbook")
-            if not scrap:
-                continue
-            data = output.get("data", {})
-            text = data.get(scrap.get("mime_prefix", "") + "text/plain")
-            if text is None:
-                text = data.get(GLUE_PREFIX + "text/plain", data.get("text/plain"))
-            if text is not None:
-                values[scrap["name"]] = "".join(text) if isinstance(text, list) else text
-    return values
+def source_digest(path: Path) -> str:
+    """sha256 of a notebook source: the build records it beside each run."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _format_glue(text: str, spec: str) -> str:
-    """As myst-nb's ``{glue:text}``: literal value, formatted by ``spec``."""
-    try:
-        value: Any = ast.literal_eval(text)
-    except (SyntaxError, ValueError):
-        value = text
-    if not spec:
-        return str(value)
-    kind = spec[-1]
-    try:
-        if kind == "s":
-            value = str(value)
-        elif kind in "bcdoxX":
-            value = int(value)
-        elif kind in "eEfFgGn%":
-            value = float(value)
-        return format(value, spec)
-    except (TypeError, ValueError):
-        return str(value)
+# ------------------------------------------------------------------------- the build behind
+class BuildMissingError(RuntimeError):
+    """No executed build matches this checkout; the message says what to run."""
 
 
-def citation_links(bib: Path) -> dict[str, str]:
-    """``key -> [Author et al., year](https://doi.org/...)``: the book's bibliography labels."""
-    from pybtex.database import parse_file
-    from pybtex.plugin import find_plugin
+def executed_build(root: Path, build_dir: Path, docs: list[str], commit: str) -> dict:
+    """``status.json`` of the build in ``build_dir``, checked against this checkout.
 
-    from howbig.book.sphinx_ext import AuthorYearLabels
+    Every chapter of ``docs`` must have run without error, at ``commit``, from the source as it
+    is now, and its executed notebook must be in ``<build_dir>/stage``.
 
-    entries = find_plugin("pybtex.style.sorting", "author_year_title")().sort(
-        list(parse_file(str(bib)).entries.values()))
-    links = {}
-    for entry, text in zip(entries, AuthorYearLabels().format_labels(entries), strict=True):
-        doi, url = entry.fields.get("doi"), entry.fields.get("url")
-        target = f"https://doi.org/{doi}" if doi else url
-        links[entry.key] = f"[{text}]({target})" if target else text
-    return links
-
-
-# ---------------------------------------------------------------------- MyST -> Markdown
-def _role(name: str, body: str, glue: dict[str, str], cites: dict[str, str]) -> str:
-    if name.startswith("glue"):
-        key, _, spec = body.partition(":")
-        if "::" in body:  # another document's value: path::key:spec
-            key, _, spec = body.split("::", 1)[1].partition(":")
-        if key in glue:
-            return _format_glue(glue[key], spec)
-        return "*(computed when the notebook runs)*"
-    if name.startswith("cite"):
-        keys = [k.strip() for k in body.split(",") if k.strip()]
-        text = "; ".join(cites.get(k, k) for k in keys)
-        return text if name in ("cite:t", "cite:ts") else f"({text})"
-    if name in ("math",):
-        return f"${body}$"
-    if name in ("sub", "sup"):
-        return f"<{name}>{body}</{name}>"
-    if name == "eq":
-        return f"({body})"
-    explicit = re.match(r"^(?P<text>.+?)\s*<(?P<target>[^>]+)>$", body)
-    if explicit:  # {ref}`text <label>`, {doc}`text <path>`
-        return explicit.group("text")
-    if name in ("ref", "numref", "doc", "term", "download", "any"):
-        return body.split("/")[-1].replace("-", " ").replace("_", " ")
-    return body
+    Raises
+    ------
+    BuildMissingError
+        Saying which chapters lack such a run, and the command that makes them.
+    """
+    root, build_dir = Path(root), Path(build_dir)
+    option = "" if build_dir.resolve() == (root / "_build").resolve() else \
+        f" --build-dir {build_dir}"
+    hint = (f"run `howbig book build --profile quick{option}` (or --profile full) first: the "
+            "Colab text takes its numbers from an executed build of this commit")
+    status_path = build_dir / "status.json"
+    if not status_path.is_file():
+        raise BuildMissingError(f"no executed build in {build_dir} (no status.json); {hint}")
+    status = json.loads(status_path.read_text())
+    if status.get("profile") not in COLAB_PROFILES:
+        raise BuildMissingError(f"the build in {build_dir} ran the {status.get('profile')!r} "
+                                f"profile, whose numbers are not results; {hint}")
+    problems = []
+    for doc in docs:
+        run = status.get("runs", {}).get(doc)
+        if run is None or not (build_dir / "stage" / f"{doc}.ipynb").is_file():
+            problems.append(f"{doc} was not executed")
+        elif run.get("status") != "ok":
+            problems.append(f"{doc} failed")
+        elif run.get("commit") != commit:
+            problems.append(f"{doc} ran at commit {str(run.get('commit'))[:12]}, this checkout "
+                            f"is {commit[:12]}")
+        elif run.get("source_sha256") != source_digest(root / f"{doc}.md"):
+            problems.append(f"{doc}.md changed since it ran")
+    if problems:
+        raise BuildMissingError(f"no Colab export: {'; '.join(problems)}; {hint}")
+    return status
 
 
-def _roles(line: str, glue: dict[str, str], cites: dict[str, str]) -> str:
-    return _ROLE.sub(lambda m: _role(m.group("name"), m.group("body"), glue, cites), line)
+# ------------------------------------------------------------------------ book-only cells
+def _code(source: str) -> str:
+    """Python of a cell: IPython magics and shell lines become ``pass``."""
+    return "\n".join(re.sub(r"^(\s*)[%!].*$", r"\1pass", line) for line in source.split("\n"))
 
 
-def _directive_body(lines: list[str]) -> tuple[dict[str, str], list[str]]:
-    """Options (``:key: value`` lines or a ``---`` YAML block) and the remaining body."""
-    options: dict[str, str] = {}
-    if lines and lines[0].strip() == "---":
-        end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), 0)
-        if end:
-            loaded = yaml.safe_load("\n".join(lines[1:end])) or {}
-            options = {str(k): str(v) for k, v in loaded.items()}
-            lines = lines[end + 1:]
-    while lines and re.match(r"^\s*:[\w-]+:", lines[0]):
-        key, _, value = lines.pop(0).strip()[1:].partition(":")
-        options[key] = value.strip()
-    while lines and not lines[0].strip():
-        lines.pop(0)
-    return options, lines
+def _bound(tree: ast.Module) -> set[str]:
+    """Names a cell binds at module level (not inside its functions and classes)."""
+    names: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+            return
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+            return
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        if isinstance(node, ast.Lambda | ast.ListComp | ast.SetComp | ast.DictComp
+                      | ast.GeneratorExp):
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return names
 
 
-def _quote(lines: list[str]) -> list[str]:
-    return [f"> {line}".rstrip() for line in lines]
+def _stored(nodes: list[ast.AST]) -> set[str]:
+    return {n.id for node in nodes for n in ast.walk(node)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
-def _directive(name: str, arg: str, body: list[str], glue: dict[str, str],
-               cites: dict[str, str]) -> list[str]:
-    options, body = _directive_body(body)
-    inner = _convert(body, glue, cites)
-    arg = _roles(arg.strip(), glue, cites)
-    if name in ADMONITIONS:
-        title = arg or name.capitalize()
-        return _quote([f"**{title}**", "", *inner])
-    if name == "math":
-        return ["$$", *inner, "$$"]
-    if name in ("figure", "image"):
-        caption = " ".join(line.strip() for line in inner) or options.get("alt", "")
-        return [f"![{caption}]({arg})", "", caption] if caption else [f"![]({arg})"]
-    if name in ("code-block", "code", "sourcecode"):
-        return [f"```{arg}", *body, "```"]
-    if name in ("bibliography", "toctree", "tableofcontents", "contents"):
-        return []
-    if name.startswith("glue"):
-        return ["*(figure or table computed when the notebook runs)*"]
-    return inner
+def _used(tree: ast.Module) -> set[str]:
+    """Names a cell reads from the notebook's globals (not its functions' own locals)."""
+    used: set[str] = set()
+
+    def scan(node: ast.AST, local: frozenset[str]) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            args = node.args
+            params = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs,
+                                      args.vararg, args.kwarg] if a is not None}
+            body = node.body if isinstance(node.body, list) else [node.body]
+            outer = [*getattr(node, "decorator_list", []), *args.defaults,
+                     *[d for d in args.kw_defaults if d is not None]]
+            for child in outer:
+                scan(child, local)
+            inner = local | params | _stored(body)
+            for child in body:
+                scan(child, inner)
+            return
+        if isinstance(node, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
+            local = local | _stored([g.target for g in node.generators])
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in local:
+            used.add(node.id)
+        for child in ast.iter_child_nodes(node):
+            scan(child, local)
+
+    scan(tree, frozenset())
+    return used
 
 
-def _convert(lines: list[str], glue: dict[str, str], cites: dict[str, str]) -> list[str]:
-    out: list[str] = []
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        match = _FENCE.match(line)
-        if match:
-            fence = match.group("fence")
-            closing = re.compile(rf"^\s*{re.escape(fence)}\s*$")
-            end = next((j for j in range(i + 1, len(lines)) if closing.match(lines[j])),
-                       len(lines))
-            out += _directive(match.group("name"), match.group("arg"), lines[i + 1:end], glue,
-                              cites)
-            i = end + 1
-            continue
-        if _LABEL.match(line):
-            i += 1
-            continue
-        out.append(_EQ_LABEL.sub(r"\1", _roles(line, glue, cites)))
-        i += 1
-    return out
+def book_only_leaks(kept: list[str], dropped: list[str]) -> dict[str, set[str]]:
+    """Names a kept cell uses that only dropped code binds: ``{kept cell's first line: names}``.
+
+    An empty result means the notebook without the dropped code runs like the book's.
+    """
+    kept_trees = [ast.parse(_code(c)) for c in kept]
+    only_dropped = set().union(*(_bound(ast.parse(_code(c))) for c in dropped)) - set().union(
+        *(_bound(t) for t in kept_trees))
+    leaks = {}
+    for source, tree in zip(kept, kept_trees, strict=True):
+        names = _used(tree) & only_dropped
+        if names:
+            leaks[source.strip().split("\n")[0][:60]] = names
+    return leaks
 
 
-def myst_to_markdown(text: str, glue: dict[str, str], cites: dict[str, str]) -> str:
-    """Plain Markdown of one MyST markdown cell: no role, no directive left."""
-    return "\n".join(_convert(text.split("\n"), glue, cites))
-
-
-# ------------------------------------------------------------------------------- notebooks
-def _is_install_cell(source: str) -> bool:
-    return "google.colab" in source and "pip install" in source
-
-
-def _install_cell(repository: str, commit: str, extras: str) -> str:
+# ----------------------------------------------------------------------------- the cells
+def _install_cell(repository: str, commit: str) -> str:
     return (
         "# Colab: install the book's library at the commit this notebook was built from.\n"
-        "import sys\n"
+        "# Elsewhere nothing is installed: run it where howbig is installed (see the README).\n"
+        "import sys\n\n"
         'if "google.colab" in sys.modules:\n'
-        f'    %pip install -q "howbig{extras} @ git+{repository}@{commit}"\n'
+        f'    %pip install -q "howbig{EXTRAS} @ git+{repository}@{commit}"\n'
     )
 
 
-def _runtime_cell(chapter: str, minutes: dict[str, float]) -> str:
+def _runtime_cell(chapter: str, expected: dict[str, float], profile: str,
+                  seconds: float | None) -> str:
+    expected = {p: m for p, m in expected.items() if p in COLAB_PROFILES}
+    took = "" if seconds is None else (f"{seconds:.0f} s" if seconds < 60 else
+                                       f"{seconds / 60:.1f} min")
+    measured = "" if seconds is None else (
+        f'\nprint("The published build ({profile} profile) ran it in {took}.")')
     return (
-        "# The accelerator JAX sees, and how long this chapter takes (expected minutes).\n"
+        "# The accelerator JAX sees, and how long this chapter takes.\n"
         "import jax\n\n"
-        f"EXPECTED_MINUTES = {minutes!r}  # per profile, from howbig.profiles\n"
+        f"EXPECTED_MINUTES = {expected!r}  # per profile, from howbig.profiles\n"
         'print("JAX backend:", jax.default_backend(), "-", jax.devices())\n'
-        "for name, minutes in EXPECTED_MINUTES.items():\n"
-        f'    print(f"{chapter}: profile {{name!r}}: about {{minutes:g}} min")\n'
+        f'print("Expected run time of {chapter}:", ", ".join(\n'
+        '    f"about {minutes:g} min ({name})" for name, minutes in EXPECTED_MINUTES.items()))'
+        f"{measured}\n"
         'if jax.default_backend() == "cpu":\n'
-        '    print("No GPU: use the quick profile, or Runtime > Change runtime type > GPU.")\n'
+        '    print("No GPU: the quick profile runs on CPU; for the full profile choose "\n'
+        '          "Runtime > Change runtime type > GPU.")\n'
     )
+
+
+def _parameters(source: str, profile: str) -> tuple[str, list[str]]:
+    """The Colab parameters cell and the lines it leaves out (``results_dir``, ...)."""
+    kept, dropped = [], []
+    for line in source.split("\n"):
+        if re.match(r"^\s*(profile|results_dir)\s*=", line):
+            dropped.append(line)
+        elif line.strip():
+            kept.append(line)
+    default = profile if profile in COLAB_PROFILES else COLAB_PROFILES[0]
+    choices = ", ".join(f'"{p}"' for p in COLAB_PROFILES)
+    return "\n".join([
+        '# "quick": public stand-in data, minutes on a CPU; "full": the paper\'s data and '
+        "scale (GPU, hours).",
+        f'profile = "{default}"  #@param [{choices}]',
+        *kept]), dropped
+
+
+def _collapse(cell: Any) -> None:
+    """A code cell the book hides becomes a Colab form cell: its title shown, its code not."""
+    lines = cell.source.split("\n")
+    title = "Show code"
+    if lines and re.match(r"^#\s*\w", lines[0]) and not lines[0].startswith("#@"):
+        title = lines.pop(0).lstrip("#").strip()
+    cell.source = "\n".join([f"#@title {title}", *lines])
+    cell.metadata["cellView"] = "form"
 
 
 def colab_notebook(root: Path, doc: str, *, executed: Path | None = None,
-                   profile: str = "quick", commit: str | None = None) -> Any:
-    """The Colab notebook (nbformat) of one chapter ``doc`` (e.g. ``notebooks/06_x``)."""
+                   profile: str = "quick", commit: str | None = None,
+                   seconds: float | None = None) -> Any:
+    """The Colab notebook (nbformat) of one chapter ``doc`` (e.g. ``notebooks/06_x``).
+
+    Parameters
+    ----------
+    root
+        Repository root.
+    doc
+        The chapter, as in ``_toc.yml``.
+    executed
+        Its executed notebook: the text's numbers come from it (none: placeholders).
+    profile
+        Profile of that build, named in the note at the top.
+    commit
+        Commit the install cell installs (default: this checkout's).
+    seconds
+        The chapter's run time in that build, printed beside the expected one.
+
+    Raises
+    ------
+    ValueError
+        When a kept cell needs a name that only a dropped (``book-only``) cell defines.
+    """
     import jupytext
     import nbformat
 
-    from howbig.profiles import EXPECTED_MINUTES
+    from howbig.profiles import expected_minutes
 
     root = Path(root)
-    notebook = jupytext.read(root / f"{doc}.md")
+    source = root / f"{doc}.md"
+    notebook = jupytext.read(source)
     glue = glue_values(executed) if executed and Path(executed).is_file() else {}
     bib = root / "book" / "references.bib"
     cites = citation_links(bib) if bib.is_file() else {}
-    repository = repository_url(root)
     commit = commit or build_commit(root)
     chapter = re.sub(r"^\d+_", "", Path(doc).name)
-    extras = "[chemistry]"
+    cells, kept, dropped = [], [], []
     for cell in notebook.cells:
+        tags = cell.metadata.get("tags", [])
         if cell.cell_type == "markdown":
-            cell.source = myst_to_markdown(cell.source, glue, cites)
-        elif _is_install_cell(cell.source):
-            found = re.search(r"howbig(\[[^\]]*\])", cell.source)
-            extras = found.group(1) if found else extras
-            cell.source = ""  # replaced by the generated install cell below
-        elif "parameters" in cell.metadata.get("tags", []):
-            cell.source = re.sub(
-                r"^profile\s*=.*$",
-                f'profile = "{profile}"  # the text was computed with this profile; '
-                '"quick" | "full" | "smoke"',
-                cell.source, flags=re.M)
-    notebook.cells = [c for c in notebook.cells if c.source.strip()]
-    note = (f"*This notebook comes from the book's `{profile}` build at commit `{commit[:12]}`: "
-            f"the numbers in the text are that build's. Running it recomputes them.*")
+            cell.source = myst_to_markdown(cell.source, glue, cites, base=source.parent)
+        elif BOOK_ONLY in tags:
+            dropped.append(cell.source)
+            continue
+        elif "parameters" in tags:
+            cell.source, removed = _parameters(cell.source, profile)
+            dropped += removed
+        elif set(HIDDEN_CODE) & set(tags):
+            _collapse(cell)
+        if cell.cell_type == "code":
+            kept.append(cell.source)
+        if cell.source.strip():
+            cells.append(cell)
+    # The book's build sets results_dir (where records go); a notebook run records nothing.
+    book_setting = ""
+    if "results_dir" in set().union(*(_used(ast.parse(_code(c))) for c in kept)):
+        book_setting = "results_dir = None  # the book's build keeps its records there; none here\n"
+        kept.append(book_setting)
+    leaks = book_only_leaks(kept, dropped)
+    if leaks:
+        raise ValueError(f"{doc}: cells kept on Colab use names that only book-only code "
+                         f"defines: {leaks}; define them in a kept cell, or tag the users "
+                         f"{BOOK_ONLY} too")
+    shown = profile if profile in COLAB_PROFILES else "an unknown"
+    note = (f"*The numbers in the text are from the published build (profile {shown}, commit "
+            f"`{commit[:12]}`); your run prints its own.*")
     head = [
         nbformat.v4.new_markdown_cell(note),
-        nbformat.v4.new_code_cell(_runtime_cell(chapter, EXPECTED_MINUTES.get(chapter, {}))),
-        nbformat.v4.new_code_cell(_install_cell(repository, commit, extras)),
+        nbformat.v4.new_code_cell(_install_cell(repository_url(root), commit)),
+        nbformat.v4.new_code_cell(_runtime_cell(chapter, expected_minutes(doc),
+                                                profile, seconds) + book_setting),
     ]
-    title = 1 if notebook.cells and notebook.cells[0].source.lstrip().startswith("#") else 0
-    notebook.cells[title:title] = head
+    title = 1 if cells and cells[0].cell_type == "markdown" \
+        and cells[0].source.lstrip().startswith("#") else 0
+    notebook.cells = [*cells[:title], *head, *cells[title:]]
     notebook.metadata.pop("jupytext", None)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                        "language": "python"}
@@ -327,31 +390,32 @@ def colab_notebook(root: Path, doc: str, *, executed: Path | None = None,
 
 
 def colab_notebooks(root: Path, out: Path, *, build_dir: Path | None = None,
-                    profile: str | None = None, commit: str | None = None) -> list[Path]:
+                    commit: str | None = None) -> list[Path]:
     """Write the Colab notebook of every chapter under ``out`` (same relative paths).
 
-    Glued values come from ``<build_dir>/stage`` (default ``<root>/_build``); the profile from
-    that build's ``status.json`` unless given.
-    """
-    import json
+    The numbers come from the executed build in ``build_dir`` (default ``<root>/_build``),
+    which must be of this commit (:func:`executed_build`).
 
+    Raises
+    ------
+    BuildMissingError
+        Without such a build; the message says what to run.
+    """
     import nbformat
 
     from howbig.book.pipeline import is_notebook_source, source_order
 
     root = Path(root)
     build_dir = Path(build_dir) if build_dir else root / "_build"
-    if profile is None:
-        status = build_dir / "status.json"
-        profile = json.loads(status.read_text()).get("profile", "quick") if status.is_file() \
-            else "quick"
+    commit = commit or build_commit(root)
+    docs = [d for d in source_order(root)
+            if d.startswith("notebooks/") and is_notebook_source(root / f"{d}.md")]
+    status = executed_build(root, build_dir, docs, commit)
     written = []
-    for doc in source_order(root):
-        source = root / f"{doc}.md"
-        if not doc.startswith("notebooks/") or not is_notebook_source(source):
-            continue
+    for doc in docs:
         notebook = colab_notebook(root, doc, executed=build_dir / "stage" / f"{doc}.ipynb",
-                                  profile=profile, commit=commit)
+                                  profile=status["profile"], commit=commit,
+                                  seconds=status["runs"][doc].get("seconds"))
         target = Path(out) / f"{doc}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, target)

@@ -148,6 +148,7 @@ def execute_notebook(
     output: Path,
     *,
     profile: str = "quick",
+    results_dir: Path | None = None,
     cwd: Path | None = None,
     timeout: int | None = None,
     progress: bool = True,
@@ -163,6 +164,9 @@ def execute_notebook(
         Where the executed ``.ipynb`` goes.
     profile
         Injected as the ``profile`` parameter.
+    results_dir
+        Injected as the ``results_dir`` parameter (where the page's records go) when given;
+        otherwise the notebook keeps its default (``None``: glue only).
     cwd
         Working directory of the kernel (default: the source's folder).
     timeout
@@ -192,7 +196,8 @@ def execute_notebook(
             papermill.execute_notebook(
                 str(output),
                 str(output),
-                parameters={"profile": profile},
+                parameters={"profile": profile,
+                            **({} if results_dir is None else {"results_dir": str(results_dir)})},
                 kernel_name="python3",
                 cwd=str(cwd or source.parent),
                 execution_timeout=timeout,

@@ -3,7 +3,8 @@
 Steps (``howbig book build``):
 
 1. every MyST notebook (a ``.md`` with a ``kernelspec``) is converted with jupytext and executed
-   by papermill with ``profile`` injected; the injected cell is tagged ``remove-cell``;
+   by papermill with ``profile`` and ``results_dir`` (where its records go) injected; the
+   injected cell is tagged ``remove-cell``;
    per-notebook wall time and status go to ``_build/status.json``;
 2. the site sources are *staged* in ``_build/stage``: plain pages copied, notebooks replaced by
    their executed ``.ipynb`` (a ``.md`` and an ``.ipynb`` of one name side by side is a fatal
@@ -31,6 +32,7 @@ from pathlib import Path
 
 import yaml
 
+from howbig.book.colab import build_commit, source_digest
 from howbig.book.execute import NotebookRun, execute_notebook
 
 __all__ = [
@@ -43,7 +45,7 @@ __all__ = [
 ]
 
 # Pages that read the chapters' records run after them, in this order.
-LAST = ("book/reproducibility", "book/conclusions", "book/index", "book/status")
+LAST = ("book/reproducibility", "book/conclusions", "book/index", "book/teacher", "book/status")
 
 
 def is_notebook_source(path: Path) -> bool:
@@ -178,16 +180,15 @@ def build(
         status = {}
     status.setdefault("runs", {})
     status["profile"] = profile
-    os.environ["HOWBIG_RESULTS_DIR"] = str(results)
     os.environ["HOWBIG_STATUS_FILE"] = str(status_path)
-    os.environ["HOWBIG_PROFILE"] = profile
 
     documents = source_order(root)
     selected = [d for d in documents if only is None or d in only or Path(d).name in only]
     if only is not None and not selected:
         raise SystemExit(f"none of {only} is in _toc.yml; documents are: {documents}")
     with _data_sources(root, build_dir, profile):
-        failed = _execute_all(root, stage, selected, status, status_path, profile, timeout)
+        failed = _execute_all(root, stage, selected, status, status_path, profile, timeout,
+                              results)
 
     code = 0
     if render:
@@ -218,8 +219,10 @@ def _data_sources(root: Path, build_dir: Path, profile: str):
 
 
 def _execute_all(root: Path, stage: Path, selected: list[str], status: dict,
-                 status_path: Path, profile: str, timeout: int | None) -> list[str]:
+                 status_path: Path, profile: str, timeout: int | None,
+                 results: Path) -> list[str]:
     failed = []
+    commit = build_commit(root)
     documents = [d for d in selected
                  if (root / f"{d}.md").is_file() and is_notebook_source(root / f"{d}.md")]
     for number, doc in enumerate(documents, start=1):
@@ -228,8 +231,11 @@ def _execute_all(root: Path, stage: Path, selected: list[str], status: dict,
         # Reproducibility/status pages read the status file: write it before they run.
         status_path.write_text(json.dumps(status, indent=1))
         run: NotebookRun = execute_notebook(root / f"{doc}.md", stage / f"{doc}.ipynb",
-                                            profile=profile, cwd=root, timeout=timeout)
-        status["runs"][doc] = asdict(run)
+                                            profile=profile, results_dir=results, cwd=root,
+                                            timeout=timeout)
+        # The Colab export checks that each chapter ran at this commit, from this source.
+        status["runs"][doc] = {**asdict(run), "commit": commit,
+                               "source_sha256": source_digest(root / f"{doc}.md")}
         status_path.write_text(json.dumps(status, indent=1))
         print(f"[howbig]   {doc}: {run.status} in {run.seconds:.1f} s", flush=True)
         if run.status != "ok":

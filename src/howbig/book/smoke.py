@@ -22,8 +22,8 @@ MP-20 structures in those formats, made by ``tests/fixtures/make_smoke_fixtures.
 archive is ``tests/fixtures/nomad_hbn_archive.json``.
 
 :func:`stand_in_mentions` checks a rendered smoke site for the names of the quick profile's
-stand-in datasets (:data:`howbig.profiles.STAND_IN_DATASETS`): a smoke page that names one still
-runs a quick-profile branch.
+stand-ins that the smoke profile does not use (:func:`howbig.profiles.stand_in_names`, read from
+the profiles' data sources): a smoke page that names one still runs a quick-profile branch.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
+
+from howbig.profiles import stand_in_names
 
 __all__ = ["FixtureServer", "smoke_environment", "smoke_fixtures", "stand_in_mentions"]
 
@@ -211,10 +213,11 @@ def stand_in_mentions(site: Path, names: dict[str, tuple[str, ...]] | None = Non
                       ) -> list[tuple[str, str]]:
     """``(page, name)`` for every rendered page of ``site`` whose text names a stand-in dataset.
 
+    ``names``: label -> names to look for (default :func:`howbig.profiles.stand_in_names`).
     Whole words, case-sensitive; scripts, styles and :data:`UNCHECKED_PAGES` are skipped.
     """
     if names is None:
-        from howbig.profiles import STAND_IN_DATASETS as names
+        names = stand_in_names()
     patterns = {n: re.compile(rf"(?<![\w-]){re.escape(n)}(?![\w-])")
                 for group in names.values() for n in group}
     found = []

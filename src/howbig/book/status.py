@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import re
 from importlib import metadata
 from pathlib import Path
 
@@ -58,7 +57,7 @@ def runs_table(status_file: Path | None = None) -> pd.DataFrame:
     path = status_file or (
         Path(os.environ["HOWBIG_STATUS_FILE"]) if "HOWBIG_STATUS_FILE" in os.environ else None
     )
-    from howbig.profiles import EXPECTED_MINUTES
+    from howbig.profiles import expected_minutes
 
     columns = ["notebook", "profile", "status", "seconds", "expected minutes"]
     if path is None or not Path(path).is_file():
@@ -66,8 +65,7 @@ def runs_table(status_file: Path | None = None) -> pd.DataFrame:
     runs = json.loads(Path(path).read_text()).get("runs", {})
     rows = []
     for doc, run in runs.items():
-        chapter = re.sub(r"^\d+_", "", Path(doc).name)
-        expected = EXPECTED_MINUTES.get(chapter, {}).get(run["profile"])
+        expected = expected_minutes(doc).get(run["profile"])
         rows.append({"notebook": doc, "profile": run["profile"], "status": run["status"],
                      "seconds": run["seconds"],
                      "expected minutes": "-" if expected is None else f"{expected:g}"})

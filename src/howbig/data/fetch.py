@@ -6,7 +6,10 @@ Settings (environment variables)
     Cache directory (default: the OS cache directory, e.g. ``~/.cache/howbig``).
 ``HOWBIG_MIRROR``
     A directory or a base URL tried *before* the canonical URL. A mirror serves the same files
-    under the same names (``<mirror>/<file name>``) and is checked against the same sha256.
+    under the same names, either flat (``<mirror>/<file name>``) or laid out like the cache
+    (``<mirror>/<dataset>/<file name>``: a copy of a cache, or a cache served over HTTP), and is
+    checked against the same sha256. Cached files are readable by everyone (mode 0644, folders
+    0755), so one account's cache can serve the others.
 
 The downloading is pooch's: one :func:`pooch.create` per dataset and source, whose registry holds
 the sha256 of every file (``known_hash``) and whose ``urls`` hold the canonical URLs; pooch
@@ -22,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import tarfile
 import zipfile
 from collections.abc import Iterator
@@ -99,6 +103,7 @@ def _pin(ds: Dataset, entry: RemoteFile, digest: str | None) -> None:
         table[entry.name] = digest
     pins.parent.mkdir(parents=True, exist_ok=True)
     pins.write_text(json.dumps(table, indent=1, sort_keys=True))
+    _share(pins)
 
 
 def _size_hint(entry: RemoteFile, size: int | None) -> str:
@@ -182,16 +187,40 @@ class _Downloader:
 
 
 def _sources(ds: Dataset, entry: RemoteFile) -> Iterator[tuple[str, str, dict[str, str]]]:
-    """(origin, base URL, url overrides) of each place to try, mirror first."""
+    """(origin, base URL, url overrides) of each place to try, mirror first.
+
+    A mirror holds ``<mirror>/<file>`` or, as a copy of a cache does,
+    ``<mirror>/<dataset>/<file>``; a directory is looked into, a URL is tried in both forms.
+    """
     setting = mirror()
     if setting:
         if "://" in setting:
             base = setting.rstrip("/") + "/"
-            yield base + entry.name, base, {}
+            for folder in (base, f"{base}{ds.name}/"):
+                yield folder + entry.name, folder, {}
         else:
-            base = str(Path(setting).expanduser()) + os.sep
+            root = Path(setting).expanduser()
+            nested = root / ds.name
+            folder = nested if not (root / entry.name).is_file() and (
+                nested / entry.name).is_file() else root
+            base = str(folder) + os.sep
             yield f"the mirror directory ({base + entry.name})", base, {}
     yield entry.url, "", {entry.name: entry.url}
+
+
+def _share(path: Path) -> None:
+    """Make a cached file readable by everyone (0644) and its folders listable (0755).
+
+    pooch writes through a temporary file of mode 0600; a cache shared by the accounts of a
+    workshop machine, or served to a room as a mirror, must be readable by all of them. A cache
+    owned by another account is left as it is.
+    """
+    for item, mode in ((path, 0o644), (path.parent, 0o755), (path.parent.parent, 0o755)):
+        try:
+            if stat.S_IMODE(item.stat().st_mode) & mode != mode:
+                os.chmod(item, stat.S_IMODE(item.stat().st_mode) | mode)
+        except OSError:
+            pass
 
 
 def fetch_file(file_name: str, *, progress: bool = False, force: bool = False) -> Path:
@@ -222,17 +251,39 @@ def fetch_file(file_name: str, *, progress: bool = False, force: bool = False) -
     ds, entry = file_entry(file_name)
     target = cache_dir() / ds.name / entry.name
     expected = _expected_sha(ds, entry)
+    damaged: Path | None = None  # a refused cached copy, kept until a verified one arrives
     if target.is_file():
         problem = _cached_problem(ds, entry, target, expected)
         if problem is None:
+            _share(target)  # caches filled before files were made readable to all
             return target
         if not force:
             raise problem
+        damaged = target
         if entry.sha256 is None:  # a pinned-on-first-use file: forget the pin, fetch again
             _pin(ds, entry, None)
-            target.unlink()
+            damaged = target.with_name(target.name + ".damaged")
+            os.replace(target, damaged)  # pooch would take the file at ``target`` as fetched
             expected = None
+    try:
+        path = _download(ds, entry, target, expected, progress)
+    except DataUnavailableError as exc:
+        if damaged is None:
+            raise
+        if damaged != target:
+            os.replace(damaged, target)
+        raise DataUnavailableError(
+            f"Dataset {ds.name!r}: no verified copy of {entry.name} could be fetched; the damaged "
+            f"copy in the cache was kept (it is refused, not used): {target}\n"
+            + str(exc).split("\n", 1)[1]) from None
+    if damaged is not None and damaged != target:
+        damaged.unlink(missing_ok=True)
+    return path
 
+
+def _download(ds: Dataset, entry: RemoteFile, target: Path, expected: str | None,
+              progress: bool) -> Path:
+    """Fetch ``entry`` into ``target`` from the first source that delivers it (mirror first)."""
     failures: list[str] = []
     for origin, base_url, urls in _sources(ds, entry):
         if not urls and "://" not in base_url and not Path(base_url + entry.name).is_file():
@@ -258,6 +309,7 @@ def fetch_file(file_name: str, *, progress: bool = False, force: bool = False) -
             raise
         if expected is None:
             _pin(ds, entry, sha256sum(path))
+        _share(path)
         return path
 
     sha_hint = f" (sha256 {expected})" if expected else ""
@@ -268,8 +320,8 @@ def fetch_file(file_name: str, *, progress: bool = False, force: bool = False) -
         f"Canonical URL: {entry.url}\n"
         f"What to do: download it on a machine with internet access and put it at\n"
         f"  {target}{sha_hint}\n"
-        f"or point HOWBIG_MIRROR at a directory holding {entry.name}; "
-        f"`howbig data fetch {ds.name}` then verifies it."
+        f"or point HOWBIG_MIRROR at a directory holding {entry.name} (or a copy of a cache, "
+        f"{ds.name}/{entry.name}); `howbig data fetch {ds.name}` then verifies it."
     )
 
 

@@ -1,4 +1,4 @@
-"""Group-aware train/validation/test splits, shared across databases.
+"""Group-aware train/validation/test splits, shared across databases, and random subsamples.
 
 The paper's leakage rule: every entry of a composition-spacegroup key goes to the same split, in
 *every* database, so that no model is tested on a structure it (or a model trained on the other
@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["SPLITS", "assign_splits", "group_splits", "key_uniform"]
+__all__ = ["SPLITS", "assign_splits", "group_splits", "key_uniform", "subsample"]
 
 SPLITS: tuple[str, str, str] = ("train", "validation", "test")
 
@@ -86,3 +86,11 @@ def assign_splits(
         raise KeyError(f"table has no column {key_column!r}; columns: {list(table.columns)}")
     mapping = group_splits(table[key_column].astype(str), fractions, seed)
     return table[key_column].astype(str).map(mapping).rename("split")
+
+
+def subsample(table: pd.DataFrame, n: int | None, *, seed: int = 0) -> pd.DataFrame:
+    """At most ``n`` random rows of ``table``, in their order (all rows when ``n`` is None)."""
+    if n is None or n >= len(table):
+        return table.reset_index(drop=True)
+    rows = np.sort(np.random.default_rng(seed).choice(len(table), size=n, replace=False))
+    return table.iloc[rows].reset_index(drop=True)

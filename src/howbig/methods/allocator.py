@@ -13,11 +13,16 @@ MPEU step at latent 64 and a sixth at latent 256.
 :data:`MMAP_THRESHOLD` come from the heap), the trim threshold and the top pad (freed memory is
 kept for the next step rather than returned and faulted in again), and limits the process to one
 malloc arena, so that threads created afterwards (XLA's) allocate from the main heap, which can
-grow past 64 MiB. The arena limit reaches only threads that have not allocated yet, so the
-package calls the function when ``howbig`` is first imported, before the libraries it imports
-start threads. Blocks above the threshold are still mapped and returned to the
-system as before. Only glibc is touched: on macOS, Windows or musl nothing changes, and
-setting the environment variable ``HOWBIG_MALLOC_DEFAULTS=1`` leaves glibc's defaults alone.
+grow past 64 MiB. Blocks above the threshold are still mapped and returned to the system as
+before. Only glibc is touched: on macOS, Windows or musl nothing changes, and setting the
+environment variable ``HOWBIG_MALLOC_DEFAULTS=1`` leaves glibc's defaults alone.
+
+Who applies it: the training entry points, :func:`howbig.methods.training.train` (and so every
+model the book trains) and :func:`howbig.methods.profiling.profile_steps`, on their first call;
+``import howbig`` changes nothing. The arena limit reaches only threads that have not allocated
+yet: a process that runs JAX computations before its first training run (XLA's threads then
+have their own arenas) gets the thresholds but not the single arena, so a script that wants the
+whole effect calls :func:`keep_large_blocks_in_heap` first thing, as the benchmarks do.
 
 The four settings go together: a raised mmap threshold alone leaves the trim threshold at its
 128 KiB default, so the heap shrinks and grows (and faults) around every large block, which
@@ -54,8 +59,8 @@ _applied: bool | None = None
 def keep_large_blocks_in_heap() -> bool:
     """Set glibc's allocator for XLA's step buffers, once per process; ``True`` where it did.
 
-    Called when ``howbig`` is first imported, so every process that uses the package gets it;
-    calling it again does nothing. Returns ``False`` (and changes nothing) where the C library
+    Called by the training entry points (see the module docstring); calling it again does
+    nothing. Returns ``False`` (and changes nothing) where the C library
     is not glibc or ``HOWBIG_MALLOC_DEFAULTS`` is set to ``1``.
     """
     global _applied

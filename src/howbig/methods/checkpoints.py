@@ -18,9 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import jax
-import jraph
-
-from howbig.methods.graphs import PaddedBatcher
 
 __all__ = ["BatchStream", "load_checkpoint", "read_state", "save_checkpoint", "write_state"]
 
@@ -47,9 +44,13 @@ def load_checkpoint(path: str | Path) -> dict:
 
 
 class BatchStream:
-    """Endless shuffled epochs of a batcher, with a position that a checkpoint can restore."""
+    """Endless shuffled epochs of a batcher, with a position that a checkpoint can restore.
 
-    def __init__(self, batcher: PaddedBatcher) -> None:
+    ``batcher`` is any batcher with a ``rng`` (numpy generator) and ``epoch(shuffle)``:
+    :class:`howbig.methods.graphs.PaddedBatcher` or :class:`howbig.methods.arrays.ArrayBatcher`.
+    """
+
+    def __init__(self, batcher: Any) -> None:
         self.batcher = batcher
         self._new_epoch()
 
@@ -59,7 +60,7 @@ class BatchStream:
         self.position = 0
         self._iterator = self.batcher.epoch(shuffle=True)
 
-    def __next__(self) -> jraph.GraphsTuple:
+    def __next__(self) -> Any:
         batch = next(self._iterator, None)
         if batch is None:
             self._new_epoch()

@@ -23,7 +23,6 @@ import numpy as np
 __all__ = [
     "Eq4",
     "eq4_forest",
-    "eq4_linear",
     "eq4_mlp",
     "eq4_sisso",
     "forest_complexity",
@@ -166,15 +165,9 @@ def sisso_complexity(model: Any) -> dict[str, int]:
 def eq4_sisso(model: Any) -> Eq4:
     """Eq. (4) for SISSO: the bias is additive, coefficients of primary features (rung 0) are
     linear and coefficients of generated (rung >= 1) features are nonlinear."""
+    # imported here: the models package imports jax (~0.7 s), which the counts do not need
     from howbig.methods.models.sisso_features import tree_depth
 
     depths = [tree_depth(t) for t in model.trees_]
     return Eq4(int(bool(model.fit_intercept)), sum(d == 0 for d in depths),
                sum(d > 0 for d in depths))
-
-
-def eq4_linear(degrees: Sequence[int], intercept: bool = True) -> Eq4:
-    """Eq. (4) for a (polynomial) linear model with one coefficient per term of given degree."""
-    degrees = np.asarray(degrees)
-    return Eq4(int(intercept) + int(np.sum(degrees == 0)), int(np.sum(degrees == 1)),
-               int(np.sum(degrees > 1)))

@@ -25,31 +25,14 @@ from functools import cached_property
 
 import numpy as np
 
-# All-pairs similarities and what is computed from them live in their own module; they are
-# re-exported here so that ``fingerprints.similarity_matrix`` etc. keep working.
-from howbig.methods.similarity_matrix import (
-    block_means,
-    describe_groups,
-    group_by_similarity,
-    mean_over_pairs,
-    nearest_neighbours,
-    similarity_matrix,
-)
-
 __all__ = [
     "Fingerprint",
     "FingerprintGrid",
     "FingerprintSet",
-    "block_means",
-    "describe_groups",
     "dos_fingerprint",
     "dos_fingerprints",
-    "group_by_similarity",
     "integrate_to_bins",
-    "mean_over_pairs",
-    "nearest_neighbours",
     "overlap_image",
-    "similarity_matrix",
     "tanimoto",
 ]
 
@@ -206,11 +189,6 @@ class Fingerprint:
     start: int
     stop: int
     grid: FingerprintGrid = field(repr=False)
-
-    @property
-    def filling_factor(self) -> float:
-        """Fraction of pixels set."""
-        return float(self.bits.mean()) if self.bits.size else 0.0
 
     def full(self) -> np.ndarray:
         """The image zero-padded to the whole grid, shape ``(grid.n_intervals, n_pix)``."""

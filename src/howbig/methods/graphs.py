@@ -1,21 +1,29 @@
-"""Crystal structures as graphs: periodic k-nearest-neighbour lists and static-shape batches.
+"""Graphs as training data: flat graph sets and one padded static-shape batcher for all of them.
 
-The paper's MPEU code (tisabe/jraph_MPEU) connects every atom to its ``k = 12`` nearest
-neighbours, periodic images included (:func:`howbig.methods.neighbours.knn_edges`). Edges point
-from the neighbour (``sender``) to the centre atom (``receiver``), so every atom receives exactly
-``k`` messages.
+Every graph model of the book trains on :class:`jraph.GraphsTuple` batches cut by one batcher,
+:class:`PaddedBatcher`, from a :class:`GraphData`: many graphs held as flat numpy arrays plus
+per-graph node and edge counts. The sources differ only in how a graph is built
+(:meth:`GraphData.gather`):
 
-A whole dataset is held compactly in a :class:`GraphSet` (flat numpy arrays plus per-graph
-counts). :class:`PaddedBatcher` cuts it into :class:`jraph.GraphsTuple` batches of one or a few
-static shapes (node and edge budgets fixed per batcher), so XLA compiles a step once per shape.
-Padding follows jraph's convention (real graphs first, then one padding graph that owns every
-padding node and edge, then empty graphs), so :func:`jraph.get_graph_padding_mask` masks it.
+* :class:`GraphSet`: crystal graphs. The paper's MPEU code (tisabe/jraph_MPEU) connects every
+  atom to its ``k = 12`` nearest neighbours, periodic images included
+  (:func:`howbig.methods.neighbours.knn_edges`); edges point from the neighbour (``sender``) to
+  the centre atom (``receiver``) and carry the distance.
+* :class:`howbig.methods.stoichiometry.StoichiometrySet`: a formula as the fully connected graph
+  of its elements (Roost); its edges are implied by the node counts and built on the fly.
+
+The batcher cuts a set into batches of one or a few static shapes (node and edge budgets fixed
+per batcher), so XLA compiles a step once per shape. Padding follows jraph's convention (real
+graphs first, then one padding graph that owns every padding node and edge, then empty graphs),
+so :func:`jraph.get_graph_padding_mask` masks it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Any
 
 import ase
 import jraph
@@ -25,11 +33,12 @@ from howbig.methods.neighbours import knn_edges
 from howbig.parallel import parallel_map
 
 __all__ = [
+    "GraphData",
     "GraphSet",
     "PaddedBatcher",
     "build_graphs",
     "graph_mask",
-    "knn_edges",
+    "ranges",
     "rbf_expand",
 ]
 
@@ -51,21 +60,71 @@ def rbf_expand(distances, k_max: int = 150, delta: float = 0.1, mu_min: float = 
     -------
     Array of shape ``(E, k_max)`` of the same array type as ``distances``.
     """
-    xp = np if isinstance(distances, np.ndarray) else _jnp()
+    if isinstance(distances, np.ndarray):
+        xp = np
+    else:  # imported here: the numpy path (graph construction) does not need jax
+        import jax.numpy as xp
     centres = xp.arange(k_max, dtype=distances.dtype) * delta
     diff = distances[:, None] + mu_min - centres[None, :]
     return xp.exp(-(diff**2) / delta)
 
 
-def _jnp():
-    import jax.numpy as jnp
+def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(s, s + c) for s, c in zip(starts, counts)])``, vectorised."""
+    counts = np.asarray(counts, np.int64)
+    ends = np.cumsum(counts)
+    if len(ends) == 0 or ends[-1] == 0:
+        return np.zeros(0, np.int64)
+    return np.arange(int(ends[-1]), dtype=np.int64) + np.repeat(
+        np.asarray(starts, np.int64) - (ends - counts), counts)
 
-    return jnp
+
+class GraphData:
+    """Many graphs with one label each, as flat arrays: what :class:`PaddedBatcher` batches.
+
+    A subclass holds ``targets`` and per-graph ``n_node`` / ``n_edge`` counts, and says how
+    the graphs are built by :meth:`gather`. ``node_fill`` is the value of padding nodes' features
+    (a scalar, or a dict per feature when the node features are a dict).
+    """
+
+    targets: np.ndarray
+    n_node: np.ndarray
+    n_edge: np.ndarray
+    node_fill: Any = 0
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def gather(self, order: np.ndarray) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray | None]:
+        """The graphs at ``order``, concatenated in that order.
+
+        Returns
+        -------
+        nodes
+            Node features (an array or a dict of arrays), ``sum(n_node[order])`` rows.
+        senders, receivers
+            ``int32``, indices into the returned nodes.
+        edges
+            Edge features (``sum(n_edge[order])`` rows) or ``None``.
+        """
+        raise NotImplementedError
+
+    def subset(self, indices: Sequence[int] | np.ndarray) -> GraphData:
+        """The graphs at ``indices`` (in that order) as a new set."""
+        raise NotImplementedError
+
+    def with_targets(self, targets: np.ndarray) -> GraphData:
+        """The same graphs with other labels."""
+        raise NotImplementedError
+
+
+def _offsets(counts: np.ndarray) -> np.ndarray:
+    return np.concatenate(([0], np.cumsum(counts, dtype=np.int64)[:-1]))
 
 
 @dataclass
-class GraphSet:
-    """A dataset of graphs stored as flat arrays.
+class GraphSet(GraphData):
+    """Crystal graphs stored as flat arrays.
 
     Attributes
     ----------
@@ -74,7 +133,7 @@ class GraphSet:
     senders, receivers
         ``int32 (total_edges,)``, node indices *local to their graph*.
     distances
-        ``float32 (total_edges,)``, edge lengths in Å.
+        ``float32 (total_edges,)``, edge lengths in Å (the edge features).
     n_node, n_edge
         ``int32 (n_graphs,)``, nodes and edges per graph.
     targets
@@ -104,27 +163,27 @@ class GraphSet:
         n_edges = {len(self.senders), len(self.receivers), len(self.distances)}
         if n_edges != {int(self.n_edge.sum())}:
             raise ValueError("GraphSet: sum(n_edge) != number of edges")
-        self.node_offsets = np.concatenate(([0], np.cumsum(self.n_node, dtype=np.int64)[:-1]))
-        self.edge_offsets = np.concatenate(([0], np.cumsum(self.n_edge, dtype=np.int64)[:-1]))
+        self.node_offsets = _offsets(self.n_node)
+        self.edge_offsets = _offsets(self.n_edge)
 
-    def __len__(self) -> int:
-        return len(self.n_node)
+    def gather(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Atomic numbers, senders, receivers and distances of the graphs at ``order``."""
+        n_node, n_edge = self.n_node[order], self.n_edge[order]
+        nodes = ranges(self.node_offsets[order], n_node)
+        edges = ranges(self.edge_offsets[order], n_edge)
+        shift = np.repeat(_offsets(n_node), n_edge).astype(np.int32)
+        return (self.atomic_numbers[nodes], self.senders[edges] + shift,
+                self.receivers[edges] + shift, self.distances[edges])
 
     def subset(self, indices: Sequence[int] | np.ndarray) -> GraphSet:
-        """The graphs at ``indices`` (in that order) as a new :class:`GraphSet`."""
+        """The graphs at ``indices`` (in that order; a boolean mask also works)."""
         idx = np.asarray(indices)
         idx = np.flatnonzero(idx) if idx.dtype == bool else idx.astype(np.int64)
-        nodes = _ranges(self.node_offsets[idx], self.n_node[idx])
-        edges = _ranges(self.edge_offsets[idx], self.n_edge[idx])
-        return GraphSet(
-            self.atomic_numbers[nodes],
-            self.senders[edges],
-            self.receivers[edges],
-            self.distances[edges],
-            self.n_node[idx],
-            self.n_edge[idx],
-            self.targets[idx],
-        )
+        nodes = ranges(self.node_offsets[idx], self.n_node[idx])
+        edges = ranges(self.edge_offsets[idx], self.n_edge[idx])
+        return GraphSet(self.atomic_numbers[nodes], self.senders[edges], self.receivers[edges],
+                        self.distances[edges], self.n_node[idx], self.n_edge[idx],
+                        self.targets[idx])
 
     def with_targets(self, targets: np.ndarray) -> GraphSet:
         """The same graphs with other labels."""
@@ -136,15 +195,6 @@ class GraphSet:
         """Join several sets (e.g. two databases for the A+B model)."""
         return GraphSet(*(np.concatenate([getattr(s, f) for s in sets]) for f in (
             "atomic_numbers", "senders", "receivers", "distances", "n_node", "n_edge", "targets")))
-
-
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Concatenation of ``arange(s, s + c)`` for every (s, c), vectorised."""
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, np.int64)
-    shift = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
-    return np.arange(total, dtype=np.int64) + shift
 
 
 def _graph_worker(args: tuple[ase.Atoms, int]) -> tuple[np.ndarray, ...]:
@@ -213,12 +263,14 @@ def graph_mask(graphs: jraph.GraphsTuple) -> np.ndarray:
 _OPTIMAL_Z = {2: [0.66], 3: [-0.06, 1.13], 4: [-0.47, 0.43, 1.38]}
 
 
-def _round_up(x: int, multiple: int) -> int:
-    return int(-(-x // multiple) * multiple)
+def _pad(values: np.ndarray, size: int, fill: Any) -> np.ndarray:
+    out = np.full((size, *values.shape[1:]), fill, values.dtype)
+    out[:len(values)] = values
+    return out
 
 
 class PaddedBatcher:
-    """Cut a :class:`GraphSet` into padded :class:`jraph.GraphsTuple` batches of few static shapes.
+    """Cut a :class:`GraphData` into padded :class:`jraph.GraphsTuple` batches of few static shapes.
 
     Every batch has ``batch_size + 1`` graph slots. A batch takes up to ``batch_size``
     consecutive graphs of the (shuffled) order; it is closed early, with fewer real graphs, only
@@ -230,14 +282,14 @@ class PaddedBatcher:
     :func:`jraph.get_graph_padding_mask` and :func:`jraph.get_node_padding_mask` identify the
     padding.
 
-    Node features (``graphs.nodes``) are atomic numbers (``int32``, 0 for padding), edge
-    features (``graphs.edges``) are distances in Å (``float32``, 0 for padding), and
+    Node and edge features are those of the source (for a :class:`GraphSet`: atomic numbers and
+    distances, 0 for padding; padding nodes take the source's ``node_fill``), and
     ``graphs.globals`` holds the targets (``float32``, 0 for padding).
 
     Parameters
     ----------
     graphs
-        The dataset.
+        The dataset (a :class:`GraphSet`, a stoichiometry set, any :class:`GraphData`).
     batch_size
         Real graphs per batch (at most).
     seed
@@ -251,49 +303,43 @@ class PaddedBatcher:
         the padding of a typical batch falls from 3 standard deviations of its size to 0.8.
     """
 
-    def __init__(
-        self,
-        graphs: GraphSet,
-        batch_size: int,
-        *,
-        seed: int = 0,
-        node_budget: int | None = None,
-        edge_budget: int | None = None,
-        buckets: int = 1,
-    ) -> None:
+    def __init__(self, graphs: GraphData, batch_size: int, *, seed: int = 0,
+                 node_budget: int | None = None, edge_budget: int | None = None,
+                 buckets: int = 1) -> None:
         if len(graphs) == 0:
-            raise ValueError("PaddedBatcher: the GraphSet is empty")
+            raise ValueError("PaddedBatcher: the graph set is empty")
         if batch_size < 1 or buckets < 1:
             raise ValueError("PaddedBatcher: batch_size and buckets must be >= 1")
         self.graphs = graphs
         self.batch_size = int(batch_size)
         self.rng = np.random.default_rng(seed)
+        self.n_graph = self.batch_size + 1
+        # the padding graph needs one node of its own; the largest graph must fit alone
         need_nodes = int(graphs.n_node.max()) + 1
         need_edges = int(graphs.n_edge.max())
-        if node_budget is None:
-            node_budget = self._budget(graphs.n_node, 3.0, 64) + 1
-        if edge_budget is None:
-            edge_budget = self._budget(graphs.n_edge, 3.0, 64)
-        self.node_budget = max(int(node_budget), need_nodes)
-        self.edge_budget = max(int(edge_budget), need_edges)
-        self.n_graph = self.batch_size + 1
-        from statistics import NormalDist
 
+        def budgets(z: float, multiple: int) -> tuple[int, int]:
+            return (max(self._budget(graphs.n_node, z, multiple) + 1, need_nodes),
+                    max(self._budget(graphs.n_edge, z, multiple), need_edges))
+
+        top_nodes, top_edges = budgets(3.0, 64)
+        self.node_budget = max(int(node_budget or top_nodes), need_nodes)
+        self.edge_budget = max(int(edge_budget or top_edges), need_edges)
         # smaller budgets at mean + z sqrt(b) std: for 2-4 shapes the z that minimise the expected
         # padding of a normally distributed batch size (top budget at z = 3), else quantiles
         quantiles = _OPTIMAL_Z.get(buckets) or [NormalDist().inv_cdf(q / buckets)
                                                 for q in range(1, buckets)]
-        sizes = {(min(max(self._budget(graphs.n_node, z, 8) + 1, need_nodes), self.node_budget),
-                  min(max(self._budget(graphs.n_edge, z, 8), need_edges), self.edge_budget))
-                 for z in quantiles}
+        sizes = {tuple(min(b, top) for b, top in zip(
+            budgets(z, 8), (self.node_budget, self.edge_budget), strict=True)) for z in quantiles}
         sizes.add((self.node_budget, self.edge_budget))
         #: the (node budget, edge budget) pairs, smallest first
         self.budgets = sorted(sizes)
 
     def _budget(self, counts: np.ndarray, z: float, multiple: int) -> int:
+        """``b mean + z sqrt(b) std`` of ``b = batch_size`` random graphs, rounded up."""
         b = min(self.batch_size, len(counts))
-        mean, std = float(counts.mean()), float(counts.std())
-        return _round_up(int(np.ceil(b * mean + z * np.sqrt(b) * std)), multiple)
+        need = b * float(counts.mean()) + z * np.sqrt(b) * float(counts.std())
+        return int(-(-int(np.ceil(need)) // multiple) * multiple)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -305,14 +351,14 @@ class PaddedBatcher:
         """Every (graph slots, node budget, edge budget) a batch can have, smallest first."""
         return [(self.n_graph, n, e) for n, e in self.budgets]
 
-    def _plan(self, order: np.ndarray) -> list[np.ndarray]:
+    def plan(self, order: np.ndarray) -> list[np.ndarray]:
         """Split ``order`` into batches that respect the graph, node and edge budgets."""
         g = self.graphs
         cn = np.concatenate(([0], np.cumsum(g.n_node[order], dtype=np.int64)))
         ce = np.concatenate(([0], np.cumsum(g.n_edge[order], dtype=np.int64)))
         batches, start, n = [], 0, len(order)
         node_cap, edge_cap = self.node_budget - 1, self.edge_budget
-        while start < n:
+        while start < n:  # one iteration per batch, not per graph
             stop = min(start + self.batch_size, n)
             # largest stop with cn[stop] - cn[start] <= node_cap (and the same for edges)
             stop = min(stop, int(np.searchsorted(cn, cn[start] + node_cap, side="right")) - 1)
@@ -323,72 +369,60 @@ class PaddedBatcher:
 
     def batch(self, indices: np.ndarray) -> jraph.GraphsTuple:
         """Padded batch of the graphs at ``indices`` (which must fit the budgets)."""
-        g = self.graphs
-        n_node = g.n_node[indices]
-        n_edge = g.n_edge[indices]
-        n_real, tn, te = len(indices), int(n_node.sum()), int(n_edge.sum())
-        if n_real > self.batch_size or tn >= self.node_budget or te > self.edge_budget:
+        g, indices = self.graphs, np.asarray(indices, np.int64)
+        n_node, n_edge = g.n_node[indices], g.n_edge[indices]
+        if (len(indices) > self.batch_size or n_node.sum() >= self.node_budget
+                or n_edge.sum() > self.edge_budget):
             raise ValueError("PaddedBatcher.batch: the graphs do not fit the static budgets")
-        nodes = _ranges(g.node_offsets[indices], n_node)
-        edges = _ranges(g.edge_offsets[indices], n_edge)
-        shift = np.repeat(np.cumsum(n_node) - n_node, n_edge)
-        return self._assemble(g.atomic_numbers[nodes], g.senders[edges] + shift,
-                              g.receivers[edges] + shift, g.distances[edges], n_node, n_edge,
-                              g.targets[indices])
+        return self._assemble(*g.gather(indices), n_node, n_edge, g.targets[indices])
 
     def epoch(self, shuffle: bool = True) -> Iterator[jraph.GraphsTuple]:
         """One pass over the dataset, every graph exactly once (shuffled by default).
 
-        The gathers of the whole epoch are done at once (vectorised); each batch is then a few
-        contiguous slices copied into the padded arrays.
+        The graphs of the whole epoch are gathered at once (vectorised); each batch is then a
+        few contiguous slices copied into the padded arrays.
         """
         g = self.graphs
-        n = len(g)
-        order = self.rng.permutation(n) if shuffle else np.arange(n)
+        order = self.rng.permutation(len(g)) if shuffle else np.arange(len(g))
         n_node, n_edge = g.n_node[order], g.n_edge[order]
         node_start = np.concatenate(([0], np.cumsum(n_node, dtype=np.int64)))
         edge_start = np.concatenate(([0], np.cumsum(n_edge, dtype=np.int64)))
-        nodes = _ranges(g.node_offsets[order], n_node)
-        edges = _ranges(g.edge_offsets[order], n_edge)
-        z_all = g.atomic_numbers[nodes]
-        shift = np.repeat(node_start[:-1], n_edge)
-        send_all = g.senders[edges] + shift
-        recv_all = g.receivers[edges] + shift
-        dist_all = g.distances[edges]
-        y_all = g.targets[order]
+        nodes, senders, receivers, edges = g.gather(order)
+        targets = g.targets[order]
         start = 0
-        for idx in self._plan(order):
+        for idx in self.plan(order):
             stop = start + len(idx)
             n0, n1 = node_start[start], node_start[stop]
             e0, e1 = edge_start[start], edge_start[stop]
-            yield self._assemble(z_all[n0:n1], send_all[e0:e1] - n0, recv_all[e0:e1] - n0,
-                                 dist_all[e0:e1], n_node[start:stop], n_edge[start:stop],
-                                 y_all[start:stop])
+            part = ({k: v[n0:n1] for k, v in nodes.items()} if isinstance(nodes, dict)
+                    else nodes[n0:n1])
+            yield self._assemble(part, senders[e0:e1] - n0, receivers[e0:e1] - n0,
+                                 None if edges is None else edges[e0:e1], n_node[start:stop],
+                                 n_edge[start:stop], targets[start:stop])
             start = stop
 
-    def _assemble(self, z_real, send_real, recv_real, dist_real, n_node, n_edge, y_real):
-        tn, te, n_real = len(z_real), len(dist_real), len(n_node)
+    def _assemble(self, nodes, senders, receivers, edges, n_node, n_edge, targets
+                  ) -> jraph.GraphsTuple:
+        tn, te, n_real = int(n_node.sum()), len(senders), len(n_node)
         # the smallest budget that holds the batch (one always does: the plan ensures it)
-        node_budget, edge_budget = next((nb, eb) for nb, eb in self.budgets
-                                        if tn < nb and te <= eb)
-        z = np.zeros(node_budget, np.int32)
-        z[:tn] = z_real
-        senders = np.full(edge_budget, tn, np.int32)  # padding edges live on node tn
-        receivers = np.full(edge_budget, tn, np.int32)
-        senders[:te] = send_real
-        receivers[:te] = recv_real
-        distances = np.zeros(edge_budget, np.float32)
-        distances[:te] = dist_real
+        nb, eb = next((nb, eb) for nb, eb in self.budgets if tn < nb and te <= eb)
+        fill = self.graphs.node_fill
+        if isinstance(nodes, dict):
+            nodes = {k: _pad(v, nb, fill[k] if isinstance(fill, dict) else fill)
+                     for k, v in nodes.items()}
+        else:
+            nodes = _pad(nodes, nb, fill)
+        # padding edges join the first padding node (node tn) to itself
+        senders = _pad(senders.astype(np.int32, copy=False), eb, tn)
+        receivers = _pad(receivers.astype(np.int32, copy=False), eb, tn)
+        if edges is not None:
+            edges = _pad(edges, eb, 0)
         nn = np.zeros(self.n_graph, np.int32)
         ne = np.zeros(self.n_graph, np.int32)
-        nn[:n_real] = n_node
-        ne[:n_real] = n_edge
-        nn[n_real] = node_budget - tn
-        ne[n_real] = edge_budget - te
-        y = np.zeros(self.n_graph, np.float32)
-        y[:n_real] = y_real
-        return jraph.GraphsTuple(nodes=z, edges=distances, senders=senders, receivers=receivers,
-                                 n_node=nn, n_edge=ne, globals=y)
+        nn[:n_real], ne[:n_real] = n_node, n_edge
+        nn[n_real], ne[n_real] = nb - tn, eb - te
+        return jraph.GraphsTuple(nodes=nodes, edges=edges, senders=senders, receivers=receivers,
+                                 n_node=nn, n_edge=ne, globals=_pad(targets, self.n_graph, 0.0))
 
     def all(self) -> Iterator[jraph.GraphsTuple]:
         """All graphs in dataset order (for prediction): ``epoch(shuffle=False)``."""
@@ -396,4 +430,4 @@ class PaddedBatcher:
 
     def n_batches(self) -> int:
         """Number of batches in an (unshuffled) epoch."""
-        return len(self._plan(np.arange(len(self.graphs))))
+        return len(self.plan(np.arange(len(self.graphs))))

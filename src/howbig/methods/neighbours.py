@@ -115,7 +115,7 @@ def _tree_knn(points: np.ndarray, centres: np.ndarray, self_index: np.ndarray, k
     point ``self_index``). More than ``k`` candidates are returned, so that every point tied (at
     1e-6 Å) with the ``k``-th is among them: the selection then does not depend on the tree.
     """
-    from scipy.spatial import cKDTree
+    from scipy.spatial import cKDTree  # imported here: scipy.spatial takes ~0.5 s to import
 
     tree = cKDTree(points)
     n, n_points = len(centres), len(points)

@@ -18,6 +18,10 @@ import jax
 import jraph
 import numpy as np
 
+from howbig.methods.allocator import keep_large_blocks_in_heap
+from howbig.methods.graphs import PaddedBatcher
+from howbig.methods.models.mpeu import mpeu
+from howbig.methods.models.schnet import schnet
 from howbig.methods.training import train_init, train_step
 
 __all__ = ["StepProfile", "device_name", "profile_models", "profile_steps"]
@@ -119,6 +123,7 @@ def profile_steps(
         ``jax.block_until_ready`` on the new parameters, so asynchronous dispatch does not hide
         device time.
     """
+    keep_large_blocks_in_heap()  # as train() does: the step timed is the step trained
     context = jax.default_device(device) if device is not None else contextlib.nullcontext()
     with context:
         iterator = batches()
@@ -134,7 +139,7 @@ def profile_steps(
         first = next_batch()
         params, opt_state = train_init(model)(np.int32(seed), first)
         n_parameters = int(sum(np.size(x) for x in jax.tree_util.tree_leaves(params)))
-        step, _ = train_step(model, "mse")
+        step = train_step(model, "mse", donate=True)  # as train() runs it
         lr = np.float32(learning_rate)
         batch_times: list[float] = []
         step_times: list[float] = []
@@ -191,10 +196,6 @@ def profile_models(
         SchNet and MPEU on the default device, then (accelerator present and ``also_cpu``) the
         same on the CPU.
     """
-    from howbig.methods.graphs import PaddedBatcher
-    from howbig.methods.models.mpeu import mpeu
-    from howbig.methods.models.schnet import schnet
-
     batcher = PaddedBatcher(graphs, batch_size, seed=seed)
     models = {"SchNet": schnet(latent_size=latent_size, interactions=mp_steps,
                                n_species=n_species),

@@ -266,6 +266,7 @@ def group_by_similarity(
     -------
     Integer group label per calculation, numbered 0, 1, ... by first appearance.
     """
+    # imported here: scipy.cluster and scipy.spatial take ~0.5 s to import
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import squareform
 

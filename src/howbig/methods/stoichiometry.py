@@ -5,27 +5,26 @@ weighted by its atomic fraction, and an edge between every ordered pair of nodes
 included), so that message passing can learn how each element behaves next to the others.
 ``Fe2O3`` and ``Fe4O6`` give the same graph (fractions 0.4 and 0.6).
 
-Speed matters more here than for crystal graphs (a formula has 1-9 elements, a batch of 256
-formulas about a thousand nodes), so the batcher does all per-batch work with a few vectorised
-numpy operations on a CSR store, and pads each batch to a tight static budget (mean + 4 sigma of
-the nodes and edges of ``batch_size`` random formulas) instead of the worst case (9 nodes and 81
-edges per formula). A batch that would overflow the budget is cut short and its remaining
-formulas go into the next one, so the compiled step sees one shape.
+A :class:`StoichiometrySet` holds many formulas in compressed rows; it is a
+:class:`howbig.methods.graphs.GraphData`, so the one batcher of the package,
+:class:`howbig.methods.graphs.PaddedBatcher`, cuts it into padded static-shape batches (tight
+budgets instead of the worst case of 9 nodes and 81 edges per formula). Only the edges are built
+here, with a few vectorised numpy operations for a whole epoch at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 
 import jraph
 import numpy as np
 from ase.data import atomic_numbers
 from ase.formula import Formula
 
+from howbig.methods.graphs import GraphData, ranges
+
 __all__ = [
-    "StoichiometryBatcher",
     "StoichiometrySet",
     "formula_fractions",
     "stoichiometry_graph",
@@ -68,13 +67,15 @@ def stoichiometry_graph(formula: str) -> jraph.GraphsTuple:
 
 
 @dataclass
-class StoichiometrySet:
+class StoichiometrySet(GraphData):
     """Many formulas in compressed rows: formula ``i`` owns nodes ``offsets[i]:offsets[i+1]``.
 
     Attributes
     ----------
     elements, fractions
-        Atomic number and atomic fraction of every node (all formulas concatenated).
+        Atomic number and atomic fraction of every node (all formulas concatenated); the node
+        features ``{"element", "fraction"}``. Padding nodes get element 0 and fraction 1 (which
+        keeps ``log(fraction)`` finite).
     offsets
         Start of each formula's nodes, length ``n + 1``.
     targets
@@ -85,21 +86,35 @@ class StoichiometrySet:
     fractions: np.ndarray
     offsets: np.ndarray
     targets: np.ndarray
+    node_fill = {"element": 0, "fraction": 1.0}  # noqa: RUF012  (a class constant)
 
-    def __len__(self) -> int:
-        return len(self.targets)
+    def __post_init__(self) -> None:
+        self.offsets = np.asarray(self.offsets, np.int64)
+        self.targets = np.asarray(self.targets, np.float32)
+        if len(self.offsets) != len(self.targets) + 1:
+            raise ValueError("StoichiometrySet: offsets must have one entry per formula plus one")
+        #: elements per formula, and edges (every ordered pair, self-pairs included)
+        self.n_node = np.diff(self.offsets).astype(np.int32)
+        self.n_edge = self.n_node * self.n_node
 
-    @property
-    def n_node(self) -> np.ndarray:
-        """Elements per formula."""
-        return np.diff(self.offsets)
+    def gather(self, order: np.ndarray) -> tuple[dict, np.ndarray, np.ndarray, None]:
+        """Nodes and all-pairs edges of the formulas at ``order`` (see :class:`GraphData`)."""
+        n = self.n_node[order].astype(np.int64)
+        rows = ranges(self.offsets[order], n)
+        pairs = n * n
+        graph_of_edge = np.repeat(np.arange(len(n)), pairs)
+        local = np.arange(int(pairs.sum())) - np.repeat(np.cumsum(pairs) - pairs, pairs)
+        sender, receiver = np.divmod(local, n[graph_of_edge])
+        start = (np.cumsum(n) - n)[graph_of_edge]
+        nodes = {"element": self.elements[rows], "fraction": self.fractions[rows]}
+        return nodes, (start + sender).astype(np.int32), (start + receiver).astype(np.int32), None
 
     def subset(self, indices: Sequence[int] | np.ndarray) -> StoichiometrySet:
         """The formulas at ``indices`` (in that order)."""
         idx = np.asarray(indices, dtype=np.int64)
         counts = self.n_node[idx]
-        rows = _ranges(self.offsets[idx], counts)
-        offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        rows = ranges(self.offsets[idx], counts)
+        offsets = np.concatenate(([0], np.cumsum(counts, dtype=np.int64)))
         return StoichiometrySet(self.elements[rows], self.fractions[rows], offsets,
                                 self.targets[idx])
 
@@ -120,13 +135,6 @@ class StoichiometrySet:
                                 np.concatenate([s.targets for s in sets]))
 
 
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """``concatenate([arange(s, s + c) for s, c in zip(starts, counts)])`` without a loop."""
-    ends = np.cumsum(counts)
-    return np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(starts - (ends - counts),
-                                                                      counts)
-
-
 def stoichiometry_set(formulas: Sequence[str], targets: Sequence[float] | None = None
                       ) -> StoichiometrySet:
     """Parse formulas (each distinct one once) into a :class:`StoichiometrySet`."""
@@ -139,100 +147,3 @@ def stoichiometry_set(formulas: Sequence[str], targets: Sequence[float] | None =
     y = np.zeros(len(formulas)) if targets is None else np.asarray(targets, dtype=float)
     return StoichiometrySet(elements.astype(np.int32), fractions.astype(np.float32), offsets,
                             y.astype(np.float32))
-
-
-class StoichiometryBatcher:
-    """Static-shape padded batches of stoichiometry graphs, built with vectorised numpy.
-
-    Parameters
-    ----------
-    data
-        The formulas.
-    batch_size
-        Formulas per batch (at most; fewer when a batch would overflow the budget).
-    seed
-        Seed of the shuffling.
-    node_budget, edge_budget
-        Nodes and edges per padded batch (padding included). Default: mean + 4 standard
-        deviations of a batch of ``batch_size`` random formulas, plus one padding node, rounded
-        up to a multiple of 64; pass the training batcher's budgets to a validation batcher to
-        reuse the compiled shapes.
-    """
-
-    def __init__(self, data: StoichiometrySet, batch_size: int, *, seed: int = 0,
-                 node_budget: int | None = None, edge_budget: int | None = None) -> None:
-        if len(data) == 0:
-            raise ValueError("StoichiometryBatcher: empty data set")
-        self.data, self.batch_size = data, int(batch_size)
-        self.rng = np.random.default_rng(seed)
-        n = data.n_node
-        self._n_node, self._n_edge = n, n * n
-        self.node_budget = node_budget or self._budget(self._n_node)
-        self.edge_budget = edge_budget or self._budget(self._n_edge)
-        if n.max() + 1 > self.node_budget or n.max() ** 2 + 1 > self.edge_budget:
-            raise ValueError(f"a formula with {n.max()} elements does not fit the budget "
-                             f"({self.node_budget} nodes, {self.edge_budget} edges)")
-
-    def _budget(self, counts: np.ndarray) -> int:
-        b = min(self.batch_size, len(counts))
-        need = b * counts.mean() + 4.0 * np.sqrt(b) * counts.std() + counts.max() + 1
-        return int(-(-need // 64) * 64)
-
-    @property
-    def shape(self) -> tuple[int, int, int]:
-        """(graph slots, nodes, edges) of every batch."""
-        return self.batch_size + 1, self.node_budget, self.edge_budget
-
-    def plan(self, order: np.ndarray) -> list[np.ndarray]:
-        """Cut ``order`` into batches of at most ``batch_size`` formulas within the budgets."""
-        caps = (self.node_budget - 1, self.edge_budget - 1)  # one node/edge left for padding
-        cumulative = [np.concatenate(([0], np.cumsum(c[order]))) for c in (self._n_node,
-                                                                            self._n_edge)]
-        bounds = [0]
-        while bounds[-1] < len(order):  # one iteration per batch, not per formula
-            s = bounds[-1]
-            fits = [int(np.searchsorted(c, c[s] + cap, side="right")) - 1
-                    for c, cap in zip(cumulative, caps, strict=True)]
-            bounds.append(min(s + self.batch_size, len(order), *fits))
-        return [order[a:b] for a, b in pairwise(bounds)]
-
-    def batch(self, indices: np.ndarray) -> jraph.GraphsTuple:
-        """One padded batch of the formulas at ``indices``; the padding sits in the last graph."""
-        d = self.data
-        n = self._n_node[indices]
-        rows = _ranges(d.offsets[indices], n)
-        n_real, e_counts = len(rows), n * n
-        e_real = int(e_counts.sum())
-        starts = np.cumsum(n) - n
-        graph_of_edge = np.repeat(np.arange(len(indices)), e_counts)
-        local = np.arange(e_real) - np.repeat(np.cumsum(e_counts) - e_counts, e_counts)
-        sender_local, receiver_local = np.divmod(local, n[graph_of_edge])
-        senders = np.full(self.edge_budget, n_real, np.int32)  # padding edges: padding node
-        receivers = np.full(self.edge_budget, n_real, np.int32)
-        senders[:e_real] = starts[graph_of_edge] + sender_local
-        receivers[:e_real] = starts[graph_of_edge] + receiver_local
-        elements = np.zeros(self.node_budget, np.int32)
-        fractions = np.ones(self.node_budget, np.float32)  # 1 keeps log(fraction) finite
-        elements[:n_real] = d.elements[rows]
-        fractions[:n_real] = d.fractions[rows]
-        slots = self.batch_size + 1
-        n_node = np.zeros(slots, np.int32)
-        n_edge = np.zeros(slots, np.int32)
-        n_node[:len(n)], n_edge[:len(n)] = n, e_counts
-        n_node[len(n)] = self.node_budget - n_real
-        n_edge[len(n)] = self.edge_budget - e_real
-        targets = np.zeros(slots, np.float32)
-        targets[:len(n)] = d.targets[indices]
-        return jraph.GraphsTuple(nodes={"element": elements, "fraction": fractions}, edges=None,
-                                 senders=senders, receivers=receivers, n_node=n_node,
-                                 n_edge=n_edge, globals=targets)
-
-    def epoch(self, shuffle: bool = True) -> Iterator[jraph.GraphsTuple]:
-        """All formulas once, in batches (shuffled unless ``shuffle=False``)."""
-        order = self.rng.permutation(len(self.data)) if shuffle else np.arange(len(self.data))
-        for indices in self.plan(order):
-            yield self.batch(indices)
-
-    def all(self) -> Iterator[jraph.GraphsTuple]:
-        """All formulas in dataset order (for predictions)."""
-        return self.epoch(shuffle=False)

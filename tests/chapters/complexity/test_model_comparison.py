@@ -62,26 +62,42 @@ def test_curve_and_sweep_facts_choose_words_from_numbers():
     assert facts.lc_rf_small == pytest.approx(800) and facts.lc_most_gain_pct == pytest.approx(50)
     sweep = pd.DataFrame({"budget": [100, 100, 1000, 1000], "model": ["RF", "NN"] * 2,
                           "parameters": [100, 100, 1000, 1000],
-                          "test MAE": [0.6, 0.7, 0.5, 0.45]})
+                          "test MAE": [0.6, 0.7, 0.5, 0.7]})
     sisso = pd.DataFrame({"rung": [0, 1], "dimension": [2, 3], "test MAE": [0.9, 0.8]})
     s = sweep_facts(sweep, sisso)
-    assert s.matched_rf_wins == 1 and s.sisso_place == "comes last"
-    assert s.nn_sweep_gain == pytest.approx(250) and s.sisso_gap_rung == 1
+    assert s.matched_rf_wins == 2 and s.sisso_place == "third"
+    assert s.rf_sweep_word == "below" and s.nn_sweep_word == "equal to"  # no gain: not "buys"
+    assert s.nn_sweep_first == pytest.approx(700) and s.sisso_gap_rung == 1
 
 
-def test_gap_ranking_agrees_is_none_within_the_interval_and_follows_the_paper_outside():
+def _comparison(estimate, low, high):
     from types import SimpleNamespace
 
-    from howbig.chapters.complexity.facts import gap_ranking_agrees
-    from howbig.paper import paper_value
+    return SimpleNamespace(nn_minus_rf=SimpleNamespace(estimate=estimate, low=low, high=high,
+                                                       n=100),
+                           difference_resolved=low > 0 or high < 0)
 
-    paper_rf_better = paper_value("rf_aflow_gap_mae") < paper_value("nn_aflow_gap_mae")
-    unresolved = SimpleNamespace(difference_resolved=False,
-                                 nn_minus_rf=SimpleNamespace(estimate=0.1))
-    assert gap_ranking_agrees(unresolved) is None
-    rf_better = SimpleNamespace(difference_resolved=True,
-                                nn_minus_rf=SimpleNamespace(estimate=0.05))
-    nn_better = SimpleNamespace(difference_resolved=True,
-                                nn_minus_rf=SimpleNamespace(estimate=-0.05))
-    assert gap_ranking_agrees(rf_better) is paper_rf_better
-    assert gap_ranking_agrees(nn_better) is (not paper_rf_better)
+
+def test_rf_nn_ranking_is_judged_by_the_ranking_rule_and_never_in_smoke():
+    from howbig.chapters.complexity.facts import better_class, rf_nn_gap
+    from howbig.verdicts import verdict
+
+    def judged(c, kind="analogue"):
+        return verdict("rf_nn_gap_ranking", rf_nn_gap(c), kind=kind).label
+
+    assert judged(_comparison(0.1, -0.02, 0.2)) == "no verdict: within the noise"
+    assert judged(_comparison(0.05, 0.01, 0.09)) == "agrees"  # RF better, as the paper
+    assert judged(_comparison(-0.05, -0.09, -0.01)) == "disagrees"
+    assert judged(_comparison(0.05, 0.01, 0.09), "fixture") == "no verdict: fixture data"
+    assert [better_class(_comparison(*x)) for x in
+            ((0.1, -0.02, 0.2), (0.05, 0.01, 0.09), (-0.05, -0.09, -0.01))] == [
+        "neither", "the forest", "the network"]
+
+
+def test_settings_record_reads_every_profile():
+    from howbig.chapters.complexity.settings import ComplexitySettings
+
+    quick, smoke = ComplexitySettings.of("quick"), ComplexitySettings.of("smoke")
+    assert smoke.gap_n_train < quick.gap_n_train
+    assert ComplexitySettings.of("full").gap_n_train is None
+    assert isinstance(quick.gap_budgets, tuple) and isinstance(quick.nn_hidden_grid[0], tuple)

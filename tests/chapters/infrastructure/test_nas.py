@@ -11,16 +11,14 @@ import optuna
 import pandas as pd
 import pytest
 
-from howbig.chapters.infrastructure.nas import (
-    SearchSpace,
-    create_study,
+from howbig.chapters.infrastructure.nas import SearchSpace, create_study, toy_objective
+from howbig.chapters.infrastructure.nas_analysis import (
     early_ranking_curve,
     grid_summary,
     local_minima,
     nas_summary,
     ranking_agreement,
     replay_pruner,
-    toy_objective,
     trials_frame,
 )
 
@@ -179,4 +177,4 @@ def test_quick_dataset_is_chapter_2s_split_of_the_mp20_sample(shared_mirror):
     data = quick_dataset("band_gap", max_structures=60, seed=1, progress=False)
     assert data.n_structures == 60 == len(data.train) + len(data.validation)
     assert 0.6 < len(data.train) / 60 < 0.95  # a group split: about, not exactly, 80 %
-    assert data.unit == "eV" and data.source == "mp20_sample"
+    assert data.unit == "eV" and data.source.datasets == ("mp20_sample",)

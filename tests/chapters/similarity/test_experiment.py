@@ -20,6 +20,7 @@ from howbig.chapters.similarity.experiment import (
 )
 from howbig.dft import hbn
 from howbig.methods import fingerprints as F
+from howbig.methods import similarity_matrix as S
 from tests.data.test_nomad import local_api  # noqa: F401  (the loopback NOMAD API fixture)
 
 
@@ -43,7 +44,7 @@ def test_study_is_sorted_and_blocked(study):
 def test_paper_comparison_matches_block_table(study):
     comp = paper_comparison(study).set_index("key")["value"]
     assert comp["lda_lowk_within"] == pytest.approx(study.blocks.iloc[0, 0])
-    s, _ = F.mean_over_pairs(study.sim, study.meta, same=("kmesh", "basis"), differ=("xc",))
+    s, _ = S.mean_over_pairs(study.sim, study.meta, same=("kmesh", "basis"), differ=("xc",))
     assert comp["xc_same_basis"] == pytest.approx(s)
     assert comp.between(0, 1).all()
 
@@ -75,7 +76,7 @@ def test_tanimoto_and_pair_uncertainties(study):
 def test_prose_checks_pass_on_the_committed_data_and_catch_a_contradiction(study):
     *_, meta = hbn.load_results()
     comp = paper_comparison(study, n_boot=200)
-    groups = F.describe_groups(study.meta, F.group_by_similarity(study.sim, 0.8))
+    groups = S.describe_groups(study.meta, S.group_by_similarity(study.sim, 0.8))
     multi = groups[groups["n"] > 1]
     assert prose_checks(comp, multi, meta) == []
     flipped = comp.copy()

@@ -25,7 +25,7 @@ from howbig.data.errors import ChecksumMismatchError
 from howbig.data.keys import reduced_formula
 from howbig.data.registry import dataset
 from howbig.data.sources import COMPOSITION_TABLES, load_composition_table
-from tests.conftest import SHARED_DATA
+from tests.conftest import mirror_file
 
 
 @pytest.mark.parametrize("name", sorted(COMPOSITION_TABLES))
@@ -39,18 +39,16 @@ def test_every_composition_table_parses(name, shared_mirror):
         assert reduced_formula(formula) == key
     # nothing silently lost: every published row is kept or counted as dropped
     files = dataset(COMPOSITION_TABLES[name].dataset).files
-    rows = sum(len(pd.read_csv(shared_mirror / f.name)) for f in files)
+    rows = sum(len(pd.read_csv(mirror_file(shared_mirror, f.name))) for f in files)
     assert len(table) + table.attrs["dropped"] == rows
 
 
-def test_a_corrupted_file_is_refused_with_the_dataset_named(isolated_cache, tmp_path,
-                                                            monkeypatch):
-    if not SHARED_DATA.is_dir():
-        pytest.skip("no shared mirror")
+def test_a_corrupted_file_is_refused_with_the_dataset_named(shared_mirror, isolated_cache,
+                                                            tmp_path, monkeypatch):
     mirror = tmp_path / "mirror"
     mirror.mkdir()
     for f in dataset("jarvis_ef").files:
-        shutil.copy(SHARED_DATA / f.name, mirror / f.name)
+        shutil.copy(mirror_file(shared_mirror, f.name), mirror / f.name)
     damaged = mirror / "jarvis_ef_test.csv"
     damaged.write_text(damaged.read_text().replace("0.", "1.", 1))
     monkeypatch.setenv("HOWBIG_MIRROR", str(mirror))

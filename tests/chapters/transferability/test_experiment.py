@@ -6,11 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from howbig.chapters.transferability.experiment import (
-    CrossDatabaseResult,
-    error_matrices,
-    subsample,
-)
+from howbig.chapters.transferability.experiment import CrossDatabaseResult, error_matrices
 
 
 def _planted() -> pd.DataFrame:
@@ -40,9 +36,3 @@ def test_error_matrices_and_summaries_on_planted_shifts():
     assert debiased.loc["A", "B"] == pytest.approx(0, abs=1e-6)  # a constant shift only
     assert debiased.loc["A", "combined"] > 100  # two different shifts pooled
 
-
-def test_subsample_is_seeded_and_bounded():
-    table = pd.DataFrame({"x": np.arange(100)})
-    a, b = subsample(table, 10, seed=1), subsample(table, 10, seed=1)
-    assert len(a) == 10 and a.equals(b) and a["x"].is_monotonic_increasing
-    assert len(subsample(table, None)) == 100 and len(subsample(table, 500)) == 100

@@ -16,6 +16,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
 from howbig.chapters.complexity.common import complexity_row, cross_validate_grid, mae
+from howbig.chapters.complexity.settings import ComplexitySettings
 from howbig.methods.bootstrap import BootstrapResult, bootstrap
 from howbig.methods.complexity import forest_complexity, mlp_parameter_count
 from howbig.methods.models.forest import make_rf
@@ -65,25 +66,25 @@ class GapComparison:
 
 
 def gap_comparison(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray,
-                   y_test: np.ndarray, cfg: dict[str, Any], seed: int = 0,
+                   y_test: np.ndarray, cfg: ComplexitySettings, seed: int = 0,
                    progress: bool = True) -> GapComparison:
     """RF vs NN with cross-validated hyperparameters; test MAE (eV) with bootstrap intervals.
 
-    ``cfg`` holds ``gap_rf_grid``, ``gap_nn_grid``, ``gap_cv_folds``, ``gap_nn_epochs`` and
-    ``gap_batch`` (see :mod:`howbig.profiles`).
+    ``cfg`` sets ``gap_rf_grid``, ``gap_nn_grid``, ``gap_cv_folds``, ``gap_nn_epochs`` and
+    ``gap_batch``.
     """
 
     def make_nn(**params: Any) -> MLPRegressor:
         params = {**params, "hidden": tuple(params["hidden"])}
-        return MLPRegressor(epochs=cfg["gap_nn_epochs"], batch_size=cfg["gap_batch"], seed=seed,
+        return MLPRegressor(epochs=cfg.gap_nn_epochs, batch_size=cfg.gap_batch, seed=seed,
                             **params)
 
-    rf_best, _ = cross_validate_grid(lambda **p: make_rf(seed, **p), cfg["gap_rf_grid"],
-                                     X_train, y_train, mae, cfg["gap_cv_folds"], seed,
+    rf_best, _ = cross_validate_grid(lambda **p: make_rf(seed, **p), cfg.gap_rf_grid,
+                                     X_train, y_train, mae, cfg.gap_cv_folds, seed,
                                      progress=progress)
-    nn_grid = {**cfg["gap_nn_grid"], "hidden": [tuple(h) for h in cfg["gap_nn_grid"]["hidden"]]}
+    nn_grid = {**cfg.gap_nn_grid, "hidden": [tuple(h) for h in cfg.gap_nn_grid["hidden"]]}
     nn_best, _ = cross_validate_grid(make_nn, nn_grid, X_train, y_train, mae,
-                                     cfg["gap_cv_folds"], seed, progress=progress)
+                                     cfg.gap_cv_folds, seed, progress=progress)
     rf = make_rf(seed, **rf_best).fit(X_train, y_train)
     nn = make_nn(**nn_best).fit(X_train, y_train)
     rf_pred, nn_pred = rf.predict(X_test), nn.predict(X_test)

@@ -1,4 +1,5 @@
-"""Figures of Chapter 5 (model complexity): one function per figure, the book's shared style."""
+"""Multi-panel figures of Chapter 5 (model complexity), in the book's shared style; the simple
+ones (learning curves, test MAE per setting) are drawn in the page."""
 
 from __future__ import annotations
 
@@ -13,8 +14,6 @@ from howbig.style import COLORS, use_style
 __all__ = [
     "eq4_figure",
     "experiment1_parity",
-    "gap_mae_figure",
-    "learning_curves_figure",
     "performance_vs_complexity",
 ]
 
@@ -120,48 +119,5 @@ def performance_vs_complexity(sweep: pd.DataFrame, sisso: pd.DataFrame,
     axes[2].set_title("SISSO")
     axes[2].legend(fontsize=9)
     axes[2].set_ylabel("test MAE (eV)")
-    fig.tight_layout()
-    return fig
-
-
-def learning_curves_figure(curves: pd.DataFrame) -> plt.Figure:
-    """Test MAE vs training-set size for each model class."""
-    use_style()
-    fig, ax = plt.subplots(figsize=(7.0, 4.2))
-    for name, part in curves.groupby("model", sort=False):
-        part = part.sort_values("n_train")
-        ax.plot(part.n_train, part["test MAE"], "o-", label=name, color=_color(name))
-    ax.set_xscale("log")
-    sizes = sorted(curves.n_train.unique())
-    ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
-    ax.minorticks_off()
-    ax.set_xlabel("training compounds")
-    ax.set_ylabel("test MAE (eV)")
-    ax.legend()
-    fig.tight_layout()
-    return fig
-
-
-def gap_mae_figure(results: pd.DataFrame, paper: Mapping[str, float] | None = None) -> plt.Figure:
-    """Test MAE (eV) with 95 % bootstrap intervals of RF and NN for each data/feature setting.
-
-    ``results`` has columns ``setting, model, mae, lo, hi``; ``paper`` maps model -> the paper's
-    MAE (eV), drawn as a horizontal line.
-    """
-    use_style()
-    fig, ax = plt.subplots(figsize=(7.0, 4.2))
-    settings = list(dict.fromkeys(results.setting))
-    x = np.arange(len(settings))
-    for k, model in enumerate(["RF", "NN"]):
-        part = results[results.model == model].set_index("setting").loc[settings]
-        ax.errorbar(x + (k - 0.5) * 0.2, part["mae"],
-                    yerr=[part["mae"] - part["lo"], part["hi"] - part["mae"]], fmt="o",
-                    capsize=4, color=_color(model), label=f"{model} (this book)")
-        if paper and model in paper:
-            ax.axhline(paper[model], color=_color(model), ls="--", lw=1,
-                       label=f"{model}, paper (full AFLOW set)")
-    ax.set_xticks(x, [label.replace(", ", "\n") for label in settings])
-    ax.set_ylabel("test MAE (eV)")
-    ax.legend(fontsize=9, ncol=2, loc="best")
     fig.tight_layout()
     return fig

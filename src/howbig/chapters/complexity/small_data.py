@@ -18,6 +18,7 @@ import pandas as pd
 from sklearn.model_selection import GroupKFold
 
 from howbig.chapters.complexity.common import complexity_row, cross_validate_grid, mae, rmsle
+from howbig.chapters.complexity.settings import ComplexitySettings
 from howbig.methods.complexity import sisso_complexity
 from howbig.methods.models.mlp import MLPRegressor, hidden_for_parameters
 from howbig.methods.models.sisso import SissoRegressor
@@ -99,12 +100,12 @@ class Experiment1:
     nn: MLPRegressor
 
 
-def experiment1(data: pd.DataFrame, cfg: dict[str, Any], seed: int = 0,
+def experiment1(data: pd.DataFrame, cfg: ComplexitySettings, seed: int = 0,
                 progress: bool = True) -> Experiment1:
     """SISSO vs the best NN (inner CV over architectures) vs an NN matched to SISSO's size.
 
-    ``cfg`` keys: ``sisso_rung``, ``sisso_dim``, ``sisso_sis``, ``nn_epochs``,
-    ``nn_hidden_grid``, ``nn_lr_grid``, ``exp1_folds``, ``exp1_repeats``.
+    ``cfg`` sets ``sisso_rung``, ``sisso_dim``, ``sisso_sis``, ``nn_epochs``,
+    ``nn_hidden_grid``, ``nn_lr_grid``, ``exp1_folds`` and ``exp1_repeats``.
     """
     from tqdm.auto import tqdm
 
@@ -113,17 +114,17 @@ def experiment1(data: pd.DataFrame, cfg: dict[str, Any], seed: int = 0,
     groups = data.molecule.to_numpy()
 
     def make_nn(hidden: tuple[int, ...], learning_rate: float) -> MLPRegressor:
-        return MLPRegressor(hidden=hidden, learning_rate=learning_rate, epochs=cfg["nn_epochs"],
+        return MLPRegressor(hidden=hidden, learning_rate=learning_rate, epochs=cfg.nn_epochs,
                             batch_size=32, validation_fraction=0.0, seed=seed)
 
-    grid = {"hidden": [tuple(h) for h in cfg["nn_hidden_grid"]],
-            "learning_rate": list(cfg["nn_lr_grid"])}
-    splits = group_folds(groups, cfg["exp1_folds"], cfg["exp1_repeats"], seed)
+    grid = {"hidden": [tuple(h) for h in cfg.nn_hidden_grid],
+            "learning_rate": list(cfg.nn_lr_grid)}
+    splits = group_folds(groups, cfg.exp1_folds, cfg.exp1_repeats, seed)
     rows, oof = [], {m: np.full(len(y), np.nan) for m in MODELS}
     first: dict[str, Any] = {}
     for repeat, fold, train, test in tqdm(splits, desc="outer folds", disable=not progress):
-        sisso = SissoRegressor(max_rung=cfg["sisso_rung"], n_dim=cfg["sisso_dim"],
-                               n_sis=cfg["sisso_sis"], units=BASIS_UNITS,
+        sisso = SissoRegressor(max_rung=cfg.sisso_rung, n_dim=cfg.sisso_dim,
+                               n_sis=cfg.sisso_sis, units=BASIS_UNITS,
                                feature_names=list(BASIS_FEATURES)).fit(X[train], y[train])
         best, _ = cross_validate_grid(make_nn, grid, X[train], y[train], rmsle, n_folds=3,
                                       seed=seed, groups=groups[train], progress=False)

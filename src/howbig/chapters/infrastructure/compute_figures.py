@@ -11,7 +11,7 @@ import pandas as pd
 
 from howbig.chapters.infrastructure.compute import StepProfile, nas_cost
 from howbig.paper import paper_value
-from howbig.style import COLORS, use_style
+from howbig.style import COLORS, show_in, use_style
 
 __all__ = ["cost_explorer", "cost_figure", "nas_heatmap", "ranking_figure"]
 
@@ -111,7 +111,6 @@ def cost_explorer(profiles: Sequence[StepProfile] = ()) -> Any:
     paper's number of epochs), price per device hour.
     """
     import ipywidgets as widgets
-    from IPython.display import display
 
     style = {"description_width": "initial"}
     steps = widgets.FloatLogSlider(value=paper_value("train_steps"), base=10, min=4, max=8,
@@ -129,12 +128,8 @@ def cost_explorer(profiles: Sequence[StepProfile] = ()) -> Any:
     out = widgets.Output()
 
     def redraw(*_: Any) -> None:
-        with out:
-            out.clear_output(wait=True)
-            fig = cost_figure(profiles, steps=steps.value, architectures=arch.value,
-                              usd_per_hour=price.value, dataset_size=size.value)
-            display(fig)
-            plt.close(fig)
+        show_in(out, cost_figure(profiles, steps=steps.value, architectures=arch.value,
+                                 usd_per_hour=price.value, dataset_size=size.value))
 
     for w in (steps, arch, size, price):
         w.observe(redraw, names="value")
@@ -149,10 +144,11 @@ def nas_heatmap(grid: pd.DataFrame, summary: dict[str, float], *, unit: str = "m
     Parameters
     ----------
     grid
-        Output of :func:`howbig.chapters.infrastructure.nas.grid_summary` (rows: steps, columns:
-        latent sizes; eV).
+        Output of :func:`howbig.chapters.infrastructure.nas_analysis.grid_summary` (rows:
+        steps, columns: latent sizes; eV).
     summary
-        Output of :func:`howbig.chapters.infrastructure.nas.nas_summary` (eV), shown in the title.
+        Output of :func:`howbig.chapters.infrastructure.nas_analysis.nas_summary` (eV), shown in
+        the title.
     unit, scale
         Display unit and the factor from the grid's unit to it (eV -> meV: 1000).
     target
@@ -195,9 +191,9 @@ def ranking_figure(curve: pd.DataFrame, agreement: dict[str, float] | None = Non
     Parameters
     ----------
     curve
-        Output of :func:`howbig.chapters.infrastructure.nas.early_ranking_curve`.
+        Output of :func:`howbig.chapters.infrastructure.nas_analysis.early_ranking_curve`.
     agreement
-        Output of :func:`howbig.chapters.infrastructure.nas.ranking_agreement` for a pruned
+        Output of :func:`howbig.chapters.infrastructure.nas_analysis.ranking_agreement` for a pruned
         search, drawn as a marker at
         its fraction of the training steps.
     """
@@ -219,9 +215,11 @@ def ranking_figure(curve: pd.DataFrame, agreement: dict[str, float] | None = Non
     ax.axhline(1.0, color=COLORS["grey"], lw=0.8, ls=":")
     ax.set_xlabel("share of the training budget seen (%)")
     ax.set_ylabel("rank correlation with the final ranking")
-    low = float(np.nanmin(curve[["spearman", "kendall"]].to_numpy()))
-    if agreement is not None and np.isfinite(agreement["spearman"]):
-        low = min(low, agreement["spearman"])
+    values = curve[["spearman", "kendall"]].to_numpy(float).ravel()
+    if agreement is not None:
+        values = np.append(values, agreement["spearman"])
+    values = values[np.isfinite(values)]  # none on a tiny sample: correlations undefined
+    low = float(values.min()) if values.size else 0.0
     ax.set_ylim(min(0.0, low - 0.05), 1.05)
     ax.legend(fontsize=9, loc="lower right")
     fig.tight_layout()

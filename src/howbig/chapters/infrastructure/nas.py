@@ -4,8 +4,7 @@ The search space is the paper's pair of architecture parameters, the number of m
 steps and the latent size, plus the learning rate and the batch size. Each trial trains one
 MPEU with :func:`howbig.methods.training.train` and returns its best validation RMSE (the NAS
 reward is its negative). :func:`create_study` with ``sampler="random"`` reproduces the paper's
-random search. Summaries, the Fig. 7 grid and the pruning replay are in :mod:`.nas_analysis`
-(re-exported here).
+random search. Summaries, the Fig. 7 grid and the pruning replay are in :mod:`.nas_analysis`.
 
 **Many workers, one study.** The study lives in an Optuna storage given by URL: a SQLite file
 (``sqlite:///nas.db``, fine for a few processes on one machine) or a PostgreSQL database for
@@ -45,39 +44,24 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 
-from howbig.chapters.infrastructure.nas_analysis import (
-    early_ranking_curve,
-    grid_summary,
-    local_minima,
-    make_pruner,
-    nas_summary,
-    ranking_agreement,
-    replay_pruner,
-    trials_frame,
-)
+from howbig.chapters.infrastructure.nas_analysis import make_pruner
+
+if TYPE_CHECKING:
+    from howbig.profile_data import DataSource
 
 __all__ = [
     "QuickData",
     "SearchSpace",
     "create_study",
-    "database_description",
-    "database_note",
-    "early_ranking_curve",
-    "grid_summary",
-    "local_minima",
     "main",
     "make_objective",
     "make_storage",
-    "nas_summary",
     "quick_dataset",
-    "ranking_agreement",
-    "replay_pruner",
     "toy_objective",
-    "trials_frame",
 ]
 
 DEFAULT_STORAGE = "sqlite:///nas.db"
@@ -275,42 +259,18 @@ class QuickData:
     target: str
     unit: str
     n_structures: int
-    source: str
+    source: DataSource
     notes: list[str] = field(default_factory=list)
 
 
-#: What each database a NAS can run on is, for the chapter's text (loader name -> description).
-DATABASES = {
-    "mp20_sample": "847 Materials Project structures (MP-20 subset, VASP-PBE; MIT licence)",
-    "mp2018": "MP-crystals-2018.6.1 (69,239 Materials Project entries; CC-BY-4.0)",
-    "aflow": "AFLOW PAW-PBE entries with structures and band gaps, queried through AFLUX",
-}
-
-
-def database_description(loader: str) -> str:
-    """One line on the database behind ``loader`` (a key of :data:`DATABASES`)."""
-    if loader not in DATABASES:
-        raise ValueError(f"unknown NAS database {loader!r}; known: {sorted(DATABASES)}")
-    return DATABASES[loader]
-
-
-def database_note(loader: str, n_structures: int) -> str:
-    """How the NAS data compare with the paper's Fig. 7 data (about 60,000 AFLOW band gaps)."""
-    if loader == "aflow":
-        return ("The paper's Fig. 7 used AFLOW band gaps too (about 60,000 with structures); "
-                f"this search uses {n_structures:,} of them.")
-    return ("The paper's Fig. 7 used about 60,000 AFLOW band gaps with structures; this profile "
-            f"searches {n_structures:,} crystals of a smaller public set.")
-
-
-def quick_dataset(target: str = "band_gap", *, database: Sequence[str] = ("MP-20", "mp20_sample"),
+def quick_dataset(target: str = "band_gap", *, database: DataSource | None = None,
                   max_structures: int | None = None,
                   fractions: Sequence[float] = (0.8, 0.2), seed: int = 0, k: int = 12,
                   progress: bool = True, n_jobs: int = 1) -> QuickData:
-    """Graphs of one database (by default the MP-20 sample) for a NAS.
+    """Graphs of one structure database for a NAS (by default the quick profile's).
 
     The same loader, group split and graphs as Chapter 2
-    (:func:`howbig.methods.database_graphs.prepare_graphs`).
+    (:func:`howbig.chapters.crystal_graphs.prepare_graphs`).
 
     Parameters
     ----------
@@ -318,8 +278,8 @@ def quick_dataset(target: str = "band_gap", *, database: Sequence[str] = ("MP-20
         ``"band_gap"`` (eV; the quantity of the paper's Fig. 7) or
         ``"formation_energy_per_atom"`` (eV/atom).
     database
-        (display name, loader name), the loader a key of
-        :data:`howbig.data.databases.LOADERS`.
+        The source, ``data_sources("compute", profile, role="NAS")[0]``; ``None``: the quick
+        profile's (the MP-20 sample).
     max_structures
         Use a random subsample of this many structures (``None``: all).
     fractions
@@ -329,20 +289,21 @@ def quick_dataset(target: str = "band_gap", *, database: Sequence[str] = ("MP-20
         Seed of the subsample and of the split, neighbours per atom, progress bar and processes
         of the graph construction.
     """
-    from howbig.data.databases import load_databases
-    from howbig.methods.database_graphs import prepare_graphs
+    # graphs import jax and the loaders ase: a worker with --toy and the analysis need neither
+    from howbig.chapters.crystal_graphs import load_structures, prepare_graphs
+    from howbig.profiles import data_sources
 
     if len(fractions) != 2 or sum(fractions) > 1 + 1e-9:
         raise ValueError(f"quick_dataset: fractions must be (train, validation), got {fractions}")
-    label, loader = database
-    limit = None if max_structures is None else {label: max_structures}
-    tables = load_databases({label: loader}, max_entries=limit, seed=seed)
+    if database is None:
+        (database,) = data_sources("compute", "quick", role="NAS")
+    tables = load_structures([database], max_structures=max_structures, seed=seed)
     split = (fractions[0], fractions[1], max(0.0, 1 - sum(fractions)))
     prepared = prepare_graphs(tables, target=target, k=k, split_seed=seed, fractions=split,
-                              progress=progress, n_jobs=n_jobs)[label]
+                              progress=progress, n_jobs=n_jobs)[database.short]
     return QuickData(train=prepared.graphs["train"], validation=prepared.graphs["validation"],
                      target=target, unit="eV" if target == "band_gap" else "eV/atom",
-                     n_structures=sum(prepared.sizes().values()), source=loader)
+                     n_structures=sum(prepared.sizes().values()), source=database)
 
 
 def toy_objective(trial: optuna.Trial, seconds: float = 0.0) -> float:

@@ -13,7 +13,8 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from howbig.chapters.infrastructure.nas import SearchSpace, local_minima, make_objective
+from howbig.chapters.infrastructure.nas import SearchSpace, make_objective
+from howbig.chapters.infrastructure.nas_analysis import local_minima
 
 __all__ = ["SeedNoise", "enqueue_grid", "resolved_minima", "seed_noise"]
 
@@ -78,7 +79,7 @@ def resolved_minima(grid: pd.DataFrame, noise_std: float, factor: float = 2.0
     ``sqrt(2) * noise_std`` is the standard deviation of the difference of two single-seed
     values, so with ``factor = 2`` a local minimum is only counted where its dip is about twice
     the seed noise of that difference. With ``noise_std = 0`` this is
-    :func:`howbig.chapters.infrastructure.nas.local_minima`.
+    :func:`howbig.chapters.infrastructure.nas_analysis.local_minima`.
     """
     margin = factor * np.sqrt(2.0) * (noise_std if np.isfinite(noise_std) else 0.0)
     values = grid.to_numpy(dtype=float)

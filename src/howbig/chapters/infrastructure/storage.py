@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from howbig.paper import paper_value
+from howbig.verdicts import verdict
 
 __all__ = [
     "TYPICAL_QUOTAS",
@@ -182,7 +183,8 @@ def storage_paper_check() -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``claim``, ``paper``, ``recomputed``, ``agrees`` and ``how`` per derived number.
+        ``claim``, ``paper``, ``recomputed``, ``agrees`` (checks out, by the claim's rule in
+        :mod:`howbig.verdicts`), ``verdict`` (its word) and ``how`` per derived number.
     """
     campaign = paper_campaign()
     per_structure = Campaign(campaign.n_structures, 1, 1, campaign.files_per_calculation,
@@ -203,6 +205,7 @@ def storage_paper_check() -> pd.DataFrame:
     out = []
     for claim, key, recomputed, how in rows:
         stated = paper_value(key)
+        judged = verdict(key, recomputed, kind="paper arithmetic")
         out.append({"claim": claim, "paper key": key, "paper": stated, "recomputed": recomputed,
-                    "agrees": bool(np.isclose(recomputed, stated, rtol=0.01)), "how": how})
+                    "agrees": bool(judged.agrees), "verdict": judged.word, "how": how})
     return pd.DataFrame(out)

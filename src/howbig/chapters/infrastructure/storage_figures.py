@@ -19,7 +19,7 @@ from howbig.chapters.infrastructure.storage import (
     first_wall,
     storage_curve,
 )
-from howbig.style import COLORS, use_style
+from howbig.style import COLORS, show_in, use_style
 
 __all__ = ["storage_explorer", "storage_growth", "storage_workflow"]
 
@@ -130,10 +130,9 @@ def storage_explorer() -> Any:
 
     Returns the widget box (displayed by Jupyter when it is a cell's last value). The figure is
     redrawn only when a slider is released (``continuous_update=False``) and is shown with
-    ``IPython.display.display``, which works under every matplotlib backend.
+    :func:`howbig.style.show_in`, which works under every matplotlib backend.
     """
     import ipywidgets as widgets
-    from IPython.display import display
 
     style = {"description_width": "initial"}
     common = {"style": style, "continuous_update": False}
@@ -151,14 +150,10 @@ def storage_explorer() -> Any:
 
     def redraw(_change: Any = None) -> None:
         campaign = Campaign(**{k: w.value for k, w in controls.items()})
-        with output:
-            output.clear_output(wait=True)
-            print(f"{campaign.n_calculations:,} calculations, {campaign.n_files:,} files, "
-                  f"{campaign.terabytes:.2f} TB")
-            fig = storage_growth(campaign, max_structures=max(10 * campaign.n_structures, 1000),
-                                 mark=campaign.n_structures)
-            display(fig)
-            plt.close(fig)
+        show_in(output, f"{campaign.n_calculations:,} calculations, {campaign.n_files:,} "
+                        f"files, {campaign.terabytes:.2f} TB",
+                storage_growth(campaign, max_structures=max(10 * campaign.n_structures, 1000),
+                               mark=campaign.n_structures))
 
     for widget in controls.values():
         widget.observe(redraw, names="value")

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from howbig.methods import fingerprints as F
+from howbig.methods import similarity_matrix as S
 from howbig.methods.bootstrap import bootstrap
 
 __all__ = [
@@ -93,15 +94,16 @@ def similarity_study(
     letters = dict(zip(names, block_letters(len(names)), strict=True))
     meta["letter"] = meta["block"].map(letters)
     fps = F.dos_fingerprints(energies, dos, grid)
-    sim = F.similarity_matrix(fps)
-    blocks = F.block_means(sim, [f"{letters[b]}: {b}" for b in meta["block"]])
+    sim = S.similarity_matrix(fps)
+    blocks = S.block_means(sim, [f"{letters[b]}: {b}" for b in meta["block"]])
     return SimilarityStudy(np.asarray(energies), dos, meta, fps, sim, blocks)
 
 
 def _pair_values(sim: np.ndarray, meta: pd.DataFrame, rows: np.ndarray | None = None, *,
                  same: Sequence[str] = (), differ: Sequence[str] = ()) -> np.ndarray:
     """Similarities of the pairs ``i < j`` (within ``rows``) that agree on ``same`` and differ
-    in every ``differ`` (the pairs :func:`howbig.methods.fingerprints.mean_over_pairs` averages)."""
+    in every ``differ`` (the pairs that :func:`howbig.methods.similarity_matrix.mean_over_pairs`
+    averages)."""
     rows = np.arange(len(meta)) if rows is None else np.asarray(rows)
     i, j = np.triu_indices(len(rows), k=1)
     i, j = rows[i], rows[j]
@@ -271,7 +273,7 @@ def prose_checks(comparison: pd.DataFrame, multi_groups: pd.DataFrame,
     comparison
         :func:`paper_comparison` of the study.
     multi_groups
-        :func:`howbig.methods.fingerprints.describe_groups` rows with more than one member.
+        :func:`howbig.methods.similarity_matrix.describe_groups` rows with more than one member.
     meta
         Metadata of the calculations, as :func:`howbig.dft.hbn.load_results` returns it (with
         the generator's record in ``attrs["generation"]``).

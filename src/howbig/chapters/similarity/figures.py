@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from howbig.chapters.similarity.experiment import block_letters
 from howbig.methods.fingerprints import Fingerprint, FingerprintSet, overlap_image, tanimoto
-from howbig.style import COLORS, use_style
+from howbig.style import COLORS, show_in, use_style
 
 __all__ = [
     "fingerprint_workflow_figure",
@@ -224,7 +224,6 @@ def similarity_explorer(
 ):  # -> ipywidgets.Widget
     """Interactive :func:`pair_figure`: pick two calculations from drop-downs (Jupyter/Colab)."""
     import ipywidgets as widgets
-    from IPython.display import display
 
     options = [(f"{k}: {r.xc.upper()} {r.basis} k{r.kmesh}", k) for k, r in
                enumerate(meta.itertuples())]
@@ -233,11 +232,7 @@ def similarity_explorer(
     out = widgets.Output()
 
     def redraw(*_: object) -> None:
-        with out:
-            out.clear_output(wait=True)
-            fig = pair_figure(energies, dos, fps, meta, first.value, second.value)
-            display(fig)
-            plt.close(fig)
+        show_in(out, pair_figure(energies, dos, fps, meta, first.value, second.value))
 
     first.observe(redraw, names="value")
     second.observe(redraw, names="value")

@@ -13,17 +13,22 @@ each, in parallel processes. A random forest on Magpie features runs on the same
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from howbig.chapters.transferability.statistics import chemistry_groups
-from howbig.data.sources import load_composition_table
 from howbig.data.splits import assign_splits
-from howbig.methods.training import TrainConfig
+from howbig.methods.models.roost import roost
+from howbig.methods.stoichiometry import stoichiometry_set
+from howbig.methods.training import TrainConfig, predict, train
+
+if TYPE_CHECKING:  # annotations only: the declaration imports every loader
+    from howbig.profile_data import DataSource
 
 __all__ = [
     "AGGREGATE",
@@ -35,6 +40,7 @@ __all__ = [
     "plan_runs",
     "regrouped_splits",
     "run_all",
+    "split_conflicts",
     "training_sets",
 ]
 
@@ -52,44 +58,82 @@ def aggregate_by_key(table: pd.DataFrame, rule: str) -> pd.DataFrame:
 def composition_config(settings: Mapping, *, loss: str | None = None) -> TrainConfig:
     """The :class:`TrainConfig` of the stoichiometry model from a profile's ``comp_*`` keys."""
     fields = ("learning_rate", "decay_rate", "decay_steps", "batch_size", "max_steps",
-              "eval_every", "patience", "loss")
-    values = {f: settings[f"comp_{f}"] for f in fields}
+              "eval_every", "patience", "loss", "min_improvement")
+    values = {f: settings[f"comp_{f}"] for f in fields if f"comp_{f}" in settings}
     return TrainConfig(**{**values, "loss": loss or values["loss"]}, progress=False)
 
 
-def load_composition_tables(spec: Mapping[str, str]) -> dict[str, pd.DataFrame]:
-    """Raw composition tables by display name, e.g. ``{"MP": "mp_ef", "JARVIS": "jarvis_ef"}``."""
-    return {name: load_composition_table(source) for name, source in spec.items()}
+def load_composition_tables(sources: Iterable[DataSource]) -> dict[str, pd.DataFrame]:
+    """Raw composition tables by short name (``"MP"``, ``"JARVIS"``, ...).
+
+    ``sources``: composition-table sources of the profile, e.g.
+    ``data_sources("transferability", profile, role="formation energy")``.
+    """
+    tables: dict[str, pd.DataFrame] = {}
+    for source in sources:
+        if source.short in tables:
+            raise ValueError(f"two composition tables are called {source.short!r}")
+        tables[source.short] = source.load()
+    return tables
 
 
 def regrouped_splits(
     tables: Mapping[str, pd.DataFrame], *, seed: int = 0,
     fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    window: tuple[float, float] | None = None,
+    groups: Callable[[pd.Series], np.ndarray] = chemistry_groups,
 ) -> dict[str, pd.DataFrame]:
     """Aggregated tables (one row per key) with ``split`` and chemistry ``group`` columns.
 
     The split of a key is a function of the key and ``seed`` only, so it is the same in every
-    database: no model is tested on a formula that any training set holds.
+    database, for any number of databases: no model is tested on a formula that any training
+    set holds (:func:`split_conflicts` checks it).
+
+    Parameters
+    ----------
+    window
+        ``(low, high)``: keep the formulas whose aggregated value lies in it, in every database
+        alike (e.g. :data:`howbig.chapters.transferability.databases.TARGET_WINDOW`).
+    groups
+        Chemistry group of each formula (e.g.
+        :func:`howbig.chapters.transferability.databases.correction_group`).
     """
     out = {}
     for name, table in tables.items():
         rule = AGGREGATE[table.attrs.get("quantity", "formation_energy_per_atom")]
         agg = aggregate_by_key(table, rule)
+        if window is not None:
+            agg = agg[agg["target"].between(*window)].reset_index(drop=True)
         agg["split"] = assign_splits(agg, fractions, seed).to_numpy()
-        agg["group"] = chemistry_groups(agg["key"])
-        agg.attrs.update(table.attrs, rule=rule)
+        agg["group"] = groups(agg["key"])
+        agg.attrs.update(table.attrs, rule=rule, window=window)
         out[name] = agg
     return out
+
+
+def split_conflicts(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Keys that sit in different splits in different tables (empty when the splits agree).
+
+    Returns one row per conflicting key: ``key`` and one column per table with its split (NaN
+    where the table lacks the key).
+    """
+    splits = pd.DataFrame({name: t.set_index("key")["split"] for name, t in tables.items()})
+    distinct = splits.nunique(axis=1, dropna=True)
+    return splits[distinct > 1].rename_axis("key").reset_index()
 
 
 def training_sets(
     tables: Mapping[str, pd.DataFrame], *, max_train: int | None, max_validation: int | None,
     seed: int = 0, select: str | None = None, combined: bool = True,
+    combined_cap: int | None = None,
 ) -> dict[str, dict[str, pd.DataFrame]]:
     """``{database: {"train", "validation", "test": rows}}``, training sets subsampled.
 
     ``select`` is a :meth:`pandas.DataFrame.query` string applied first (e.g. ``"target > 0"``
-    for the non-metals). With ``combined``, the union of the databases is added as ``"A+B"``.
+    for the non-metals). With ``combined``, the union of the databases is added as ``"A+B"``
+    (``"A+B+C"`` for three), with a column ``database``; ``combined_cap`` caps every database's
+    share of the union's training and validation sets at the same number of formulas (the
+    first ``combined_cap`` of its own subsample), so that no database dominates the union.
     """
     out: dict[str, dict[str, pd.DataFrame]] = {}
     rng = np.random.default_rng(seed)
@@ -105,8 +149,9 @@ def training_sets(
     names = list(out)
     if not combined:
         return out
-    out["+".join(names)] = {s: pd.concat([out[n][s].assign(database=n) for n in names],
-                                         ignore_index=True) for s in ("train", "validation")}
+    out["+".join(names)] = {s: pd.concat([out[n][s].iloc[:combined_cap].assign(database=n)
+                                          for n in names], ignore_index=True)
+                            for s in ("train", "validation")}
     return out
 
 
@@ -164,26 +209,19 @@ class TransferResult:
 @lru_cache(maxsize=4)
 def _roost(**kwargs):
     """One model object per architecture and process, so its compiled step is reused."""
-    from howbig.methods.models.roost import roost
-
     return roost(**kwargs)
 
 
 def _train_job(job: dict) -> dict:
     """One training run (module level: it runs in a worker process)."""
-    from howbig.methods.stoichiometry import stoichiometry_set
-    from howbig.methods.stoichiometry_training import predict_stoichiometry, train_stoichiometry
-
     model = _roost(**job["model"])
-    config = TrainConfig(**job["config"])
+    config = TrainConfig(**{**job["config"], "desc": f"{job['name']} seed {job['config']['seed']}"})
     sets = {s: stoichiometry_set(job[s]["key"], job[s]["target"]) for s in ("train", "validation")}
-    result = train_stoichiometry(model, sets["train"], sets["validation"], config,
-                                 desc=f"{job['name']} seed {config.seed}",
-                                 min_improvement=job["min_improvement"])
+    result = train(model, sets["train"], sets["validation"], config)
     frames = []
     for tested, rows in job["tests"].items():
-        pred = predict_stoichiometry(model, result, stoichiometry_set(rows["key"], rows["target"]),
-                                     batch_size=config.batch_size)
+        pred = predict(model, result, stoichiometry_set(rows["key"], rows["target"]),
+                       batch_size=config.batch_size)
         frames.append(pd.DataFrame({"tested_on": tested, "key": rows["key"],
                                     "group": rows["group"], "target": rows["target"],
                                     "prediction": pred}))
@@ -212,7 +250,7 @@ def _collect(outputs: list[dict]) -> TransferResult:
 def plan_runs(
     sets: Mapping[str, Mapping[str, pd.DataFrame]], *, config: TrainConfig,
     seeds: Sequence[int], model: Mapping | None = None, tag: str = "",
-    tests: Mapping[str, pd.DataFrame] | None = None, min_improvement: float = 0.0,
+    tests: Mapping[str, pd.DataFrame] | None = None, min_improvement: float | None = None,
 ) -> list[dict]:
     """Training runs: every training set of ``sets`` (:func:`training_sets`) x every seed.
 
@@ -229,13 +267,15 @@ def plan_runs(
     tests
         Test sets by name (default: the ``test`` part of every database in ``sets``).
     min_improvement
-        Relative improvement of the validation loss that early stopping counts as progress.
+        Relative improvement of the validation loss that early stopping counts as progress
+        (``TrainConfig.min_improvement``; default: ``config``'s).
     """
     tests = tests if tests is not None else {n: s["test"] for n, s in sets.items() if "test" in s}
     columns = ["key", "target"]
     return [{
-        "tag": tag, "name": name, "model": dict(model or {}), "min_improvement": min_improvement,
-        "config": {**asdict(config), "seed": int(seed)},
+        "tag": tag, "name": name, "model": dict(model or {}),
+        "config": {**asdict(config), "seed": int(seed), **(
+            {} if min_improvement is None else {"min_improvement": min_improvement})},
         "train": part["train"][columns], "validation": part["validation"][columns],
         "tests": {n: t[[*columns, "group"]] for n, t in tests.items()},
     } for name, part in sets.items() for seed in seeds]

@@ -17,23 +17,18 @@ import haiku as hk
 import numpy as np
 import pandas as pd
 
-from howbig.data.databases import LOADERS, load_databases, subsample
-from howbig.methods.database_graphs import DatabaseGraphs, prepare_graphs
+from howbig.chapters.crystal_graphs import DatabaseGraphs
 from howbig.methods.graphs import GraphSet
 from howbig.methods.training import TrainConfig, TrainResult, metrics, predict, train
 
 __all__ = [
-    "LOADERS",
     "CrossDatabaseResult",
-    "DatabaseGraphs",
     "cross_database_experiment",
     "error_matrices",
     "learning_curve",
-    "load_databases",
-    "prepare_graphs",
-    "subsample",
     "train_config",
 ]
+
 
 def train_config(settings: Mapping, *, progress: bool = True) -> TrainConfig:
     """The :class:`~howbig.methods.training.TrainConfig` described by a profile's settings."""
@@ -143,7 +138,8 @@ def cross_database_experiment(
     Parameters
     ----------
     data
-        Output of :func:`prepare_graphs` (two or more databases).
+        Output of :func:`howbig.chapters.crystal_graphs.prepare_graphs` (two or more
+        databases).
     model
         The architecture (e.g. :func:`howbig.methods.models.mpeu.mpeu`), shared by all runs.
     config

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from ase import Atoms
 from ase.io import read
+from tqdm.auto import tqdm
 
 from howbig.data.fetch import cache_dir
 from howbig.data.keys import DEFAULT_SYMPREC, composition_spacegroup_keys
@@ -162,8 +163,6 @@ def parse_cifs(texts: Iterable[str], *, progress: bool = False, desc: str = "CIF
     """Parse many CIFs (see :func:`parse_cif`), with an optional progress bar."""
     items = list(texts)
     if progress:
-        from tqdm.auto import tqdm
-
         items = tqdm(items, desc=desc, leave=False)
     return [parse_cif(t) for t in items]
 

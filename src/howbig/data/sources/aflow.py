@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import requests
 from ase import Atoms
+from tqdm.auto import tqdm
 
 from howbig.data.errors import DataUnavailableError
 from howbig.data.fetch import cache_dir, fetch_file
@@ -202,8 +203,6 @@ def fetch_aflux(
     session = session or requests.Session()
     bar = None
     if progress:
-        from tqdm.auto import tqdm
-
         bar = tqdm(desc="AFLUX pages", unit="page", leave=False, total=max_pages)
     page = 1
     try:
@@ -307,8 +306,6 @@ def aflux_entries_to_table(
     counts["unique_auid"] = len(raw)
     items = raw.to_dict("records")
     if progress:
-        from tqdm.auto import tqdm
-
         items = tqdm(items, desc="AFLOW structures", leave=False)
     table = pd.DataFrame(
         {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from ase import Atoms
+from ase.db import connect
 
 from howbig.data.fetch import fetch_file
 
@@ -17,7 +18,5 @@ __all__ = ["load_agpd_reference"]
 
 def load_agpd_reference() -> tuple[list[Atoms], np.ndarray]:
     """Structures and mixing energies (eV/atom) of icet's Ag-Pd reference data."""
-    from ase.db import connect
-
     rows = list(connect(fetch_file("icet_agpd_reference.db")).select())
     return [r.toatoms() for r in rows], np.array([r.mixing_energy for r in rows], dtype=float)

@@ -29,7 +29,7 @@ __all__ = ["MAGPIE_PROPERTIES", "magpie_table_from_matminer", "main"]
 
 def magpie_table_from_matminer() -> pd.DataFrame:
     """The 22 Magpie properties of every element, NaNs imputed as in matminer's featurizer."""
-    try:
+    try:  # matminer is optional (the test extra): imported only to regenerate the table
         from matminer.utils.data import MagpieData
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise SystemExit("matminer is needed to regenerate the Magpie table: "

@@ -24,9 +24,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import requests
+from tqdm.auto import tqdm
 
 from howbig.data.errors import DataUnavailableError
-from howbig.data.fetch import cache_dir
+from howbig.data.fetch import cache_dir, fetch_file
 from howbig.data.sources._common import service_url
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "HBN_REQUIRED",
     "entry_dos",
     "iter_archive_pages",
+    "load_fingerprint_cases",
     "load_nomad_dos",
     "query_archive",
 ]
@@ -62,8 +65,6 @@ HBN_REQUIRED: dict[str, Any] = {
 
 
 def _post(url: str, body: Mapping[str, Any], timeout: float) -> dict[str, Any]:
-    import requests
-
     try:
         response = requests.post(url, json=body, timeout=timeout)
     except requests.RequestException as exc:
@@ -141,8 +142,6 @@ def query_archive(
     if use_cache and path.is_file():
         with gzip.open(path, "rt") as fh:
             return json.load(fh)
-    from tqdm.auto import tqdm
-
     entries: list[dict[str, Any]] = []
     bar = tqdm(desc="NOMAD pages", unit="page", disable=not progress)
     for page in iter_archive_pages(query, required, base_url=base_url, page_size=page_size,
@@ -263,3 +262,12 @@ def load_nomad_dos(
                           "skipped": skipped})
     return np.asarray(energy_grid), np.array(curves), meta_df
 
+
+def load_fingerprint_cases() -> dict[str, Any]:
+    """The 15 NOMAD DOS test cases of the reference fingerprint implementation, as stored.
+
+    Registry dataset ``nomad_dos_fingerprint_cases``: ``fingerprints`` lists the cases, each
+    case holds ``dos_energies`` (J) and ``dos_values`` (per spin channel, 1/J), ``simat`` the
+    reference similarity matrix.
+    """
+    return json.loads(fetch_file("nomad_dos_fingerprint_cases.json").read_text())

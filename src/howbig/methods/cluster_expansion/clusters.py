@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import pandas as pd
 from ase import Atoms
+from ase.data import atomic_numbers
 
 __all__ = [
     "affine_rank",
@@ -41,7 +42,7 @@ def spinel_primitive(structure: Atoms, symprec: float = 1e-3) -> Atoms:
     symprec
         Symmetry tolerance (Å).
     """
-    from icet.tools.geometry import get_primitive_structure
+    from icet.tools.geometry import get_primitive_structure  # imported here: icet takes ~2 s
 
     return get_primitive_structure(structure, symprec=symprec)
 
@@ -69,7 +70,7 @@ def spinel_cluster_space(
     fixed
         Species whose sites are not configurational (the N anions).
     """
-    from icet import ClusterSpace
+    from icet import ClusterSpace  # imported here: icet takes ~2 s
 
     symbols = [[s] if s in fixed else list(species) for s in reference.get_chemical_symbols()]
     return ClusterSpace(reference, list(cutoffs), symbols, symprec=symprec)
@@ -93,7 +94,7 @@ def cluster_vectors(cluster_space, structures: Sequence[Atoms], *,
     """
     items: Sequence[Atoms] | Iterator[Atoms] = structures
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # imported here: only for the progress bar
 
         items = tqdm(structures, desc="cluster vectors", leave=False)
     return np.array([cluster_space.get_cluster_vector(a) for a in items])
@@ -121,7 +122,6 @@ def ge_cluster_counts(cluster_space, structures: Sequence[Atoms], *,
     GeSn2N4 POSCARs do, in varying atom order): icet's supercell orbit list is built once for
     the first structure and every configuration is counted on it.
     """
-    from ase.data import atomic_numbers
 
     if not structures:
         return np.zeros((0, len(cluster_space)), dtype=int)
@@ -132,7 +132,7 @@ def ge_cluster_counts(cluster_space, structures: Sequence[Atoms], *,
     target = atomic_numbers[species]
     items: Sequence[Atoms] | Iterator[Atoms] = structures
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # imported here: only for the progress bar
 
         items = tqdm(structures, desc="cluster counts", leave=False)
     rows = []

@@ -68,7 +68,7 @@ class OMPPath:
 
 def _path(features: np.ndarray, y: np.ndarray, max_features: int, rank_tol: float = 1e-6):
     """OMP path on centred, unit-norm columns; returns (coefs in original units, intercepts)."""
-    from sklearn.linear_model import orthogonal_mp
+    from sklearn.linear_model import orthogonal_mp  # imported here: sklearn takes ~2 s
 
     mean_x = features.mean(axis=0)
     z = features - mean_x
@@ -159,7 +159,7 @@ def omp_cv_path(features: np.ndarray, y: np.ndarray, *, max_features: int = 200,
     that fold's largest model. The CV error *at the best size* is the minimum over sizes and
     therefore optimistic; use :func:`omp_nested_cv` for an honest estimate.
     """
-    from sklearn.model_selection import KFold
+    from sklearn.model_selection import KFold  # imported here: sklearn takes ~2 s
 
     result = omp_path(features, y, max_features=max_features)
     features = np.asarray(features, dtype=float)
@@ -211,7 +211,7 @@ def omp_nested_cv(features: np.ndarray, y: np.ndarray, *, max_features: int = 20
     size is chosen there, and that model (fitted on all outer training rows) predicts the
     outer test rows, which took no part in the choice.
     """
-    from sklearn.model_selection import KFold
+    from sklearn.model_selection import KFold  # imported here: sklearn takes ~2 s
 
     features = np.asarray(features, dtype=float)
     y = np.asarray(y, dtype=float)

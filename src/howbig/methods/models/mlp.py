@@ -1,4 +1,6 @@
-"""A multilayer-perceptron regressor in haiku + optax with a scikit-learn interface.
+"""A multilayer-perceptron regressor in haiku with a scikit-learn interface.
+
+It trains through the book's one training loop, :func:`howbig.methods.training.train`.
 
 The size of the network can be matched to a target parameter count
 (:func:`hidden_for_parameters`), which Chapter 5 uses to compare NNs with random forests and SISSO
@@ -8,13 +10,18 @@ models of equal complexity.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
+import haiku as hk
+import jax
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from howbig.methods.arrays import ArraySet
 from howbig.methods.complexity import mlp_parameter_count
+from howbig.methods.training import TrainConfig, predict, train
 
 __all__ = ["MLPRegressor", "hidden_for_parameters"]
 
@@ -43,6 +50,18 @@ def hidden_for_parameters(n_in: int, target: int, n_layers: int = 2, n_out: int 
         if total > target:
             break
     return best
+
+
+@lru_cache(maxsize=32)
+def _network(hidden: tuple[int, ...], activation: str) -> hk.Transformed:
+    """The network of given widths (one object per shape, so compiled steps are reused)."""
+    act = {"relu": jax.nn.relu, "tanh": jax.numpy.tanh, "softplus": jax.nn.softplus,
+           "silu": jax.nn.silu}[activation]
+
+    def forward(x):
+        return hk.nets.MLP([*hidden, 1], activation=act)(x)[:, 0]
+
+    return hk.without_apply_rng(hk.transform(forward))
 
 
 class MLPRegressor(RegressorMixin, BaseEstimator):
@@ -85,25 +104,12 @@ class MLPRegressor(RegressorMixin, BaseEstimator):
         self.clip = clip
         self.seed = seed
 
-    def _net(self):
-        import haiku as hk
-        import jax
-
-        act = {"relu": jax.nn.relu, "tanh": jax.numpy.tanh, "softplus": jax.nn.softplus,
-               "silu": jax.nn.silu}[self.activation]
-        sizes = [*list(self.hidden), 1]
-
-        def forward(x):
-            return hk.nets.MLP(sizes, activation=act)(x)[:, 0]
-
-        return hk.without_apply_rng(hk.transform(forward))
-
     def fit(self, X: Any, y: Any) -> MLPRegressor:
-        """Train with Adam(W) on the mean squared error of the standardized target."""
-        import jax
-        import jax.numpy as jnp
-        import optax
+        """Train with Adam(W) on the mean squared error of the standardized target.
 
+        Through :func:`howbig.methods.training.train` (cosine learning-rate decay to 1 %,
+        the validation loss evaluated after every epoch, the best epoch's parameters kept).
+        """
         X = np.asarray(X, dtype=np.float32)
         y = np.asarray(y, dtype=np.float32).ravel()
         self.n_features_in_ = X.shape[1]
@@ -117,57 +123,20 @@ class MLPRegressor(RegressorMixin, BaseEstimator):
         rng = np.random.default_rng(self.seed)
         n_val = round(self.validation_fraction * len(y)) if len(y) >= 10 else 0
         perm = rng.permutation(len(y))
-        val, train = perm[:n_val], perm[n_val:]
-        net = self._net()
-        params = net.init(jax.random.PRNGKey(self.seed), jnp.asarray(Xs[:1]))
-        batch = min(self.batch_size, len(train))
-        steps_per_epoch = max(len(train) // batch, 1)
-        schedule = optax.cosine_decay_schedule(self.learning_rate,
-                                               self.epochs * steps_per_epoch, alpha=0.01)
-        opt = optax.adamw(schedule, weight_decay=self.weight_decay)
-        state = opt.init(params)
-
-        def loss(p, xb, yb):
-            return jnp.mean((net.apply(p, xb) - yb) ** 2)
-
-        def step(p, s, xb, yb):
-            value, grads = jax.value_and_grad(loss)(p, xb, yb)
-            updates, s = opt.update(grads, s, p)
-            return optax.apply_updates(p, updates), s, value
-
-        Xj, yj = jnp.asarray(Xs), jnp.asarray(ys)
-        Xv, yv = (Xj[val], yj[val]) if n_val else (Xj[train], yj[train])
-        orders = np.stack([rng.permutation(train)[: steps_per_epoch * batch]
-                           .reshape(steps_per_epoch, batch) for _ in range(self.epochs)])
-
-        @jax.jit
-        def train_all(p, s, orders):
-            def one_epoch(carry, idx):
-                p, s, best_p, best_v = carry
-
-                def body(c, b):
-                    p, s = c
-                    p, s, v = step(p, s, Xj[b], yj[b])
-                    return (p, s), v
-
-                (p, s), values = jax.lax.scan(body, (p, s), idx)
-                v = loss(p, Xv, yv)
-                better = v < best_v
-                best_p = jax.tree_util.tree_map(lambda a, b: jnp.where(better, a, b), p, best_p)
-                return (p, s, best_p, jnp.minimum(v, best_v)), (values.mean(), v)
-
-            init = (p, s, p, jnp.asarray(jnp.inf, dtype=jnp.float32))
-            (p, s, best_p, _), history = jax.lax.scan(one_epoch, init, orders)
-            return p, best_p, history
-
-        last, best_params, history = train_all(params, state, jnp.asarray(orders))
-        if not n_val:  # nothing held out: keep the final parameters
-            best_params = last
-        train_hist, val_hist = (np.asarray(h) for h in history)
-        self.history_ = list(zip(train_hist.tolist(), (val_hist if n_val else
-                                                        np.full_like(val_hist, np.nan)).tolist(),
-                                 strict=True))
-        self.params_ = jax.device_get(best_params)
+        val, fit_rows = perm[:n_val], perm[n_val:]
+        batch = min(self.batch_size, len(fit_rows))
+        steps_per_epoch = -(-len(fit_rows) // batch)
+        total = self.epochs * steps_per_epoch
+        config = TrainConfig(
+            learning_rate=self.learning_rate, schedule="cosine", decay_steps=max(total, 1),
+            alpha=0.01, weight_decay=self.weight_decay, batch_size=batch, max_steps=total,
+            eval_every=steps_per_epoch, patience=None, seed=self.seed, loss="mse",
+            standardize=False, progress=False)
+        result = train(_network(tuple(self.hidden), self.activation),
+                       ArraySet(Xs[fit_rows], ys[fit_rows]),
+                       ArraySet(Xs[val], ys[val]) if n_val else None, config)
+        self.history_ = [(t, v) for _, t, v in result.history]
+        self.params_ = result.params
         return self
 
     def _scale(self, X: np.ndarray) -> np.ndarray:
@@ -178,15 +147,8 @@ class MLPRegressor(RegressorMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predictions in the units of the training target."""
-        import jax.numpy as jnp
-
         check_is_fitted(self, "params_")
         Xs = self._scale(np.asarray(X, dtype=np.float32))
-        out = np.asarray(self._net().apply(self.params_, jnp.asarray(Xs)))
+        out = predict(_network(tuple(self.hidden), self.activation), self.params_,
+                      ArraySet(Xs, np.zeros(len(Xs))), batch_size=4096)
         return out.astype(float) * self.y_std_ + self.y_mean_
-
-    @property
-    def n_parameters_(self) -> int:
-        """Trainable parameters (weights + biases) of the fitted network."""
-        check_is_fitted(self, "params_")
-        return mlp_parameter_count(self.n_features_in_, tuple(self.hidden))["total"]

@@ -41,7 +41,6 @@ __all__ = [
     "cosine_cutoff",
     "parameter_breakdown",
     "schnet",
-    "shifted_softplus",
 ]
 
 

@@ -40,9 +40,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from howbig.methods.models.sisso_features import (
-    BINARY_OPERATORS,
     DEFAULT_OPERATORS,
-    UNARY_OPERATORS,
     CandidateGenerator,
     CandidateSpace,
     Tree,
@@ -53,16 +51,10 @@ from howbig.methods.models.sisso_features import (
 )
 
 __all__ = [
-    "BINARY_OPERATORS",
-    "UNARY_OPERATORS",
-    "CandidateSpace",
     "SissoRegressor",
-    "evaluate",
-    "expression",
     "l0_search",
     "n_combinations",
     "sis_scores",
-    "tree_depth",
 ]
 
 
@@ -190,14 +182,6 @@ class SissoRegressor(RegressorMixin, BaseEstimator):
     def _generator(self) -> CandidateGenerator:
         return CandidateGenerator(self.operators, self.units, self.max_abs, self.min_abs,
                                   self.max_stored, self.block_elements)
-
-    def build_space(self, X: np.ndarray, names: Sequence[str] | None = None) -> CandidateSpace:
-        """Store rungs ``0 .. max_rung - 1`` of the feature space (validity-checked, unique).
-
-        ``names`` is accepted for symmetry with :meth:`fit`; trees refer to columns by index.
-        """
-        del names
-        return self._generator().build(X, self.max_rung)
 
     def _screen(self, gen: CandidateGenerator, space: CandidateSpace, residual: np.ndarray,
                 k: int, dimensional: bool, exclude: np.ndarray | None

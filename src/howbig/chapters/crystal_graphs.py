@@ -1,21 +1,52 @@
-"""Databases as k-NN graphs, split by composition-spacegroup key (Chapters 2 and 6).
+"""Crystal databases as k-NN graphs, split by composition-spacegroup key (Chapters 2 and 6).
 
-The splits are group splits shared by all databases (:func:`howbig.data.splits.assign_splits`),
-so no model is tested on a key that it saw in training in either database.
+Shared chapter code: it joins the data layer (the structure tables of a profile's
+:func:`~howbig.profiles.data_sources`, the group splits) with the methods layer (graphs).
+:func:`load_structures` loads the structure databases a profile names, :func:`prepare_graphs`
+cuts each into train/validation/test graphs. The splits are group splits shared by all
+databases (:func:`howbig.data.splits.assign_splits`), so no model is tested on a key that it saw
+in training in either database.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from howbig.data.splits import SPLITS, assign_splits
+from howbig.data.splits import SPLITS, assign_splits, subsample
 from howbig.methods.graphs import GraphSet, build_graphs
 
-__all__ = ["DatabaseGraphs", "prepare_graphs"]
+if TYPE_CHECKING:  # annotations only: the declaration imports every loader
+    from howbig.profile_data import DataSource
+
+__all__ = ["DatabaseGraphs", "load_structures", "prepare_graphs"]
+
+
+def load_structures(sources: Iterable[DataSource], *, max_structures: int | None = None,
+                    seed: int = 0) -> dict[str, pd.DataFrame]:
+    """The common tables of structure sources, keyed by their short names.
+
+    Parameters
+    ----------
+    sources
+        Sources whose loader returns the common table of :mod:`howbig.data.sources` (``atoms``,
+        ``key``, targets), e.g. ``data_sources("transferability", profile, role="structures")``.
+    max_structures
+        At most this many rows of each table (a random subsample, :func:`subsample`; ``None``:
+        all).
+    seed
+        Seed of the subsampling.
+    """
+    tables = {}
+    for source in sources:
+        if source.short in tables:
+            raise ValueError(f"two structure sources are called {source.short!r}")
+        tables[source.short] = subsample(source.load(), max_structures, seed=seed)
+    return tables
 
 
 @dataclass
@@ -46,7 +77,8 @@ def prepare_graphs(
     Parameters
     ----------
     tables
-        Common tables (need ``atoms``, ``key`` and ``target``), by database name.
+        Common tables (need ``atoms``, ``key`` and ``target``), by database name (as
+        :func:`load_structures` returns them).
     target
         Column used as the label.
     k
