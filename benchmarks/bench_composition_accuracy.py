@@ -175,7 +175,7 @@ def run(job: dict) -> dict:
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {ONE_THREAD}".strip()
     s, seed, kind = Setting(**job["setting"]), job["seed"], job["kind"]
     start, cpu = time.perf_counter(), time.process_time()
-    out = {"kind": kind, "seed": seed}
+    out = {"kind": kind, "seed": seed, "job": job}
     if kind == "mp":
         data = sets("mp")
         result = fit(s, data["train"], data["val"], seed=seed)
@@ -311,6 +311,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--json", help="write the results to this JSON file")
+    parser.add_argument("--runs", help="JSON-lines file: every finished run is appended; runs "
+                        "already there (same kind, seed and settings) are not repeated")
     parser.add_argument("--explore", help="JSON of Setting fields: one validation run")
     parser.add_argument("--pretrain", help="JSON of the pre-training Setting (--task transfer)")
     parser.add_argument("--task", choices=["mp", "jarvis", "transfer", "pretrain"], default="mp")
@@ -335,22 +337,38 @@ def main(argv: list[str] | None = None) -> None:
           flush=True)
     start = time.perf_counter()
     jobs = sorted(({"kind": kind, "seed": seed, "setting": asdict(FINAL[kind]),
-                    "pretrain": asdict(FINAL["pretrain"])}
+                    "pretrain": asdict(FINAL["pretrain"]) if kind == "transfer" else None}
                    for kind in ("mp", "transfer", "jarvis") for seed in args.seeds),
                   key=lambda j: (_ORDER[j["kind"]], j["seed"]))
     results = []
-    with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
-        for r in pool.imap_unordered(run, jobs, chunksize=1):
-            results.append(r)
-            extra = ""
-            if "unseen_mae" in r:
-                extra = f" unseen {r['unseen_mae']:.4f}"
-            if "pretrain_val_mae" in r:
-                extra += f" (pre-training val {r['pretrain_val_mae']:.4f})"
-            print(f"# [{time.perf_counter() - start:5.0f} s] {r['kind']} seed {r['seed']}: "
-                  f"val {r['val_mae']:.4f} (step {r['best_step']}) test {r['test_mae']:.4f}"
-                  f"{extra}; {r['seconds']:.0f} s wall, {r['cpu_seconds']:.0f} s CPU",
-                  flush=True)
+    if args.runs and os.path.exists(args.runs):  # finished before an interruption
+        with open(args.runs) as f:
+            done = [json.loads(line) for line in f if line.strip()]
+        for job in list(jobs):
+            match = [r for r in done if all(r["job"][k] == job[k] for k in job)]
+            if match:
+                results.append(match[-1])
+                jobs.remove(job)
+                print(f"# {job['kind']} seed {job['seed']}: finished earlier ({args.runs})")
+
+    def record(r: dict) -> None:
+        results.append(r)
+        if args.runs:
+            with open(args.runs, "a") as f:
+                f.write(json.dumps(r) + "\n")
+        extra = ""
+        if "unseen_mae" in r:
+            extra = f" unseen {r['unseen_mae']:.4f}"
+        if "pretrain_val_mae" in r:
+            extra += f" (pre-training val {r['pretrain_val_mae']:.4f})"
+        print(f"# [{time.perf_counter() - start:5.0f} s] {r['kind']} seed {r['seed']}: "
+              f"val {r['val_mae']:.4f} (step {r['best_step']}) test {r['test_mae']:.4f}"
+              f"{extra}; {r['seconds']:.0f} s wall, {r['cpu_seconds']:.0f} s CPU", flush=True)
+
+    if jobs:
+        with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
+            for r in pool.imap_unordered(run, jobs, chunksize=1):
+                record(r)
     wall = time.perf_counter() - start
     results.sort(key=lambda r: (_ORDER[r["kind"]], r["seed"]))
     by = {k: [r for r in results if r["kind"] == k] for k in ("mp", "jarvis", "transfer")}
