@@ -16,18 +16,27 @@ Issue 20, item 4. Two benchmarks, each evaluated on its test part once per final
 
 Settings were chosen on the validation parts only (``--explore`` runs one setting and prints its
 validation MAE and nothing about the test parts; the log of those runs is the table in
-``benchmarks/README.md``). No ensembles, no training on train + validation.
+``benchmarks/README.md``) and are fixed in ``FINAL``. Every final run trains once with
+:func:`howbig.methods.training.train` (no early stopping; the state of the lowest validation MAE
+is kept) and is then evaluated on its test part once. No ensembles, no training on train +
+validation.
 
-    python benchmarks/bench_composition_accuracy.py [--seeds 0 1 2] [--jobs 2]
+    python benchmarks/bench_composition_accuracy.py [--seeds 0 1 2] [--jobs 2] [--json PATH]
+        [--runs RUNS.jsonl]
     python benchmarks/bench_composition_accuracy.py --explore '{"width": 96}' --task mp
 
-Each run is a worker process with one XLA thread; ``--jobs`` of them run at a time.
+Each run is a worker process with one XLA thread; ``--jobs`` of them run at a time, the longest
+(MP) first. Each finished run is printed with its wall and CPU time; with ``--runs`` it is also
+appended to a JSON-lines file, and a rerun with the same file does not repeat it (an interrupted
+benchmark resumes; no test part is evaluated twice). ``--json`` writes the summary (the printed
+lines' numbers, settings, published figures, goals, every run) for the book.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import multiprocessing
 import os
 import time
@@ -296,6 +305,8 @@ _ORDER = {"mp": 0, "transfer": 1, "jarvis": 2}
 
 
 def _summary(values: list[float]) -> dict:
+    if not values:  # --report-only before any run of this kind finished
+        return {"mean": math.nan, "std": math.nan, "n_seeds": 0, "per_seed": []}
     return {"mean": float(np.mean(values)),
             "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
             "n_seeds": len(values), "per_seed": [float(v) for v in values]}
@@ -313,6 +324,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", help="write the results to this JSON file")
     parser.add_argument("--runs", help="JSON-lines file: every finished run is appended; runs "
                         "already there (same kind, seed and settings) are not repeated")
+    parser.add_argument("--report-only", action="store_true",
+                        help="summarise the runs already in --runs; start none")
     parser.add_argument("--explore", help="JSON of Setting fields: one validation run")
     parser.add_argument("--pretrain", help="JSON of the pre-training Setting (--task transfer)")
     parser.add_argument("--task", choices=["mp", "jarvis", "transfer", "pretrain"], default="mp")
@@ -365,20 +378,24 @@ def main(argv: list[str] | None = None) -> None:
               f"val {r['val_mae']:.4f} (step {r['best_step']}) test {r['test_mae']:.4f}"
               f"{extra}; {r['seconds']:.0f} s wall, {r['cpu_seconds']:.0f} s CPU", flush=True)
 
-    if jobs:
+    if jobs and args.report_only:
+        print(f"# not run (--report-only): {[(j['kind'], j['seed']) for j in jobs]}")
+    elif jobs:
         with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
             for r in pool.imap_unordered(run, jobs, chunksize=1):
                 record(r)
     wall = time.perf_counter() - start
     results.sort(key=lambda r: (_ORDER[r["kind"]], r["seed"]))
     by = {k: [r for r in results if r["kind"] == k] for k in ("mp", "jarvis", "transfer")}
+    def values(kind: str, key: str) -> list[float]:
+        return [r[key] for r in by[kind]]
+
     lines = {
-        "mp_published_split_test_mae": [r["test_mae"] for r in by["mp"]],
-        "jarvis_published_split_test_mae": [r["test_mae"] for r in by["jarvis"]],
-        "jarvis_published_split_unseen_test_mae": [r["unseen_mae"] for r in by["jarvis"]],
-        "jarvis_published_split_transfer_test_mae": [r["test_mae"] for r in by["transfer"]],
-        "jarvis_published_split_transfer_unseen_test_mae":
-            [r["unseen_mae"] for r in by["transfer"]],
+        "mp_published_split_test_mae": values("mp", "test_mae"),
+        "jarvis_published_split_test_mae": values("jarvis", "test_mae"),
+        "jarvis_published_split_unseen_test_mae": values("jarvis", "unseen_mae"),
+        "jarvis_published_split_transfer_test_mae": values("transfer", "test_mae"),
+        "jarvis_published_split_transfer_unseen_test_mae": values("transfer", "unseen_mae"),
     }
     for name, values in lines.items():
         print(_line(name, values))
