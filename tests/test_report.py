@@ -84,6 +84,27 @@ def test_smoke_forces_fixture_except_paper_arithmetic(glued, tmp_path):
                      "s_word": "", "s_count": ""}
 
 
+def test_recorded_kind_is_the_recorders_rule():
+    assert report.recorded_kind("analogue", "smoke") == "fixture"
+    assert report.recorded_kind("paper arithmetic", "smoke") == "paper arithmetic"
+    assert report.recorded_kind("input", "smoke") == "input"
+    assert report.recorded_kind("", "smoke", claimed=False) == ""
+    assert report.recorded_kind("analogue", "quick") == "analogue"
+
+
+@dataclass(frozen=True)
+class NotedFacts:
+    gain: Measured = fact(unit="meV", kind="analogue", claim="cross_database_factor",
+                          reason="why it may differ", finding="held out, subset")
+
+
+def test_a_facts_finding_is_the_records_note(glued, tmp_path):
+    Recorder("ch", prefix="n_", profile="quick", results_dir=tmp_path).facts(
+        NotedFacts(Measured(1.0, low=0.5, high=1.5)))
+    (record,) = load_results(tmp_path)
+    assert record.finding == "held out, subset" and record.reason == "why it may differ"
+
+
 @dataclass(frozen=True)
 class InputFacts:
     steps: float = fact(kind="input", claim="train_steps")

@@ -21,6 +21,9 @@ __all__ = ["PAPER", "PUBLISHED", "PaperNumber", "Published", "paper_value"]
 
 DOI = "10.1039/d4fd00102h"
 
+#: The value of a ranking whose words state an order and no size (judged by its sign only).
+_ORDER_ONLY = float("nan")
+
 
 @dataclass(frozen=True)
 class PaperNumber:
@@ -32,7 +35,8 @@ class PaperNumber:
         Stable identifier used by chapters (``fact(claim=key)``, ``rec(..., paper=key)``).
     value
         The value as stated in the paper. For a ranking, the difference in the paper's order
-        (positive); for "an order of magnitude", the nominal factor 10.
+        (positive; NaN where the paper states the order without a size); for "an order of
+        magnitude", the nominal factor 10.
     unit
         Unit of ``value`` ("" for counts and ratios).
     section
@@ -106,6 +110,26 @@ _NUMBERS: tuple[PaperNumber, ...] = (
     PaperNumber("dos_energy_max", 10, "eV", "3", "fingerprint window end, relative to VBM",
                 "in the energy range between -10 and 10 eV around the valence band maximum",
                 "input"),
+    # the statements on Fig. 4 state an order, not a size: rankings with value NaN
+    PaperNumber("sim_lowk_most_dissimilar", _ORDER_ONLY, "", "3",
+                "LDA: medium against highest k-mesh more similar than the lowest k-mesh against "
+                "the others (mean S of block e minus blocks d, f)",
+                "are most dissimilar to all others (blocks d and f in Fig. 4)", "ranking",
+                precision=1),
+    PaperNumber("sim_more_k_more_similar", _ORDER_ONLY, "", "3",
+                "LDA: calculations on the medium and highest k-meshes more similar among "
+                "themselves than those on the lowest (mean S of blocks b, c minus block a)",
+                "generally show higher similarity among themselves (blocks b and c)", "ranking",
+                precision=1),
+    PaperNumber("sim_same_nb_across_k", _ORDER_ONLY, "", "3",
+                "LDA, medium against highest k-mesh: the same basis more similar than different "
+                "ones (block e, mean S of same minus different N_b)",
+                "are similar among different BZ samplings (block e)", "ranking", precision=1),
+    PaperNumber("sim_same_nb_across_xc", _ORDER_ONLY, "", "3",
+                "LDA against PBE, same k-mesh: the same basis more similar than different ones "
+                "(blocks m, n, mean S of same minus different N_b)",
+                "we find a pattern corresponding to calculations with the same number of basis "
+                "functions", "ranking", precision=1),
     # --- Section 4: cluster expansion ------------------------------------------------------
     PaperNumber("ce_configurations", 235, "", "4", "BaSnO3-x vacancy configurations",
                 "We use a dataset of 235 oxide perovskites", "input"),
@@ -121,6 +145,31 @@ _NUMBERS: tuple[PaperNumber, ...] = (
                 "we explore polynomials of degree d=2 and d=3, containing 405 and 4059 features",
                 note="the printed sum over k = 0..d counts the constant (k = 0) as well; the "
                      "paper's count leaves it out"),
+    PaperNumber("ce_parity_features", 150, "", "4", "features of the d=3 model in Fig. 5's parity "
+                "plot", "the nonlinear CE of degree 3 models with 150 features", "input"),
+    PaperNumber("ce_nonlinear_p27_fit", _ORDER_ONLY, "meV", "4",
+                "27-cluster pool, fit RMSE: standard CE minus nonlinear CE (d=3) at 27 features",
+                "better models than the standard CE with the same number of 27 clusters",
+                "ranking", precision=1),
+    PaperNumber("ce_nonlinear_p176_fit", _ORDER_ONLY, "meV", "4",
+                "176-cluster pool, fit RMSE: standard CE minus nonlinear CE (d=2) at equal "
+                "size, the smallest over the sizes",
+                "the second-order nonlinear CE based on this same pool allows for obtaining "
+                "better fits at all numbers of features", "ranking", precision=1),
+    PaperNumber("ce_nonlinear_vs_more_clusters", _ORDER_ONLY, "meV", "4",
+                "RMSE of the standard CE of the large pool minus that of the nonlinear CE of the "
+                "small pool",
+                "whether the beneficial effect of nonlinear features could be also obtained by "
+                "adding more cluster correlations", "ranking", precision=1,
+                note="the paper answers its question with the fit errors of Fig. 5: the standard "
+                     "CE of the large pool levels off, the nonlinear CE of the small pool fits "
+                     "better; the book records the difference in that order"),
+    PaperNumber("ce_nonlinear_ground_truth", _ORDER_ONLY, "meV", "4",
+                "held-out RMSE: standard CE minus the nonlinear CE of the same cluster pool",
+                "Including nonlinear terms enables the CE to better fit the underlying ground "
+                "truth even with a small data set size", "ranking", precision=1,
+                note="the paper shows fit errors; errors on held-out data measure how well a "
+                     "model approaches the ground truth"),
     PaperNumber("ce_standard_p27_rmse", 250, "meV", "4", "standard CE fit RMSE, 27 clusters",
                 "yield fit root-mean-squared errors (RMSEs) larger than 250 meV", "lower bound"),
     PaperNumber("ce_plateau_features_d3", 150, "", "4", "features where the d=3 fit RMSE plateaus",

@@ -69,6 +69,7 @@ __all__ = [
     "is_computable",
     "load_results",
     "record",
+    "recorded_kind",
 ]
 
 #: Kinds of record; see the module docstring.
@@ -125,8 +126,19 @@ def is_computable(value: Any) -> bool:
         return True
 
 
+def recorded_kind(kind: str, profile: str, *, claimed: bool = True) -> str:
+    """The kind a record of ``kind`` gets in ``profile``: ``fixture`` in the smoke profile for a
+    classified record (a kind, a claim or a reference: ``claimed``) other than ``paper
+    arithmetic`` and ``input`` (the paper's own arithmetic and inputs stay what they are). A page
+    that words a verdict (:func:`howbig.verdicts.verdict`) passes this kind, so that its words
+    match the record's."""
+    if profile == "smoke" and kind not in ("paper arithmetic", "input") and (kind or claimed):
+        return "fixture"  # tiny fixture data: never judged against the paper
+    return kind
+
+
 def fact(*, unit: str = "", fmt: str = "{:.4g}", kind: str = "", claim: str | None = None,
-         reference: str | None = None, reason: str = "",
+         reference: str | None = None, reason: str = "", finding: str = "",
          default: Any = dataclasses.MISSING) -> Any:
     """A field of a facts dataclass, with what the reproducibility page needs to know about it.
 
@@ -144,6 +156,9 @@ def fact(*, unit: str = "", fmt: str = "{:.4g}", kind: str = "", claim: str | No
         Key of :data:`howbig.paper.PUBLISHED` (kind ``external reference``).
     reason
         One line on why this build's value may differ from the paper's (data, scale, hardware).
+    finding
+        The row's note on the reproducibility and conclusions pages in place of ``reason``: what
+        the row measures, where several rows stand beside one claim.
     default
         Default value of the field, if any.
 
@@ -152,7 +167,7 @@ def fact(*, unit: str = "", fmt: str = "{:.4g}", kind: str = "", claim: str | No
     A :func:`dataclasses.field` whose metadata holds the arguments.
     """
     meta = _checked(dict(unit=unit, fmt=fmt, kind=kind, claim=claim, reference=reference,
-                         reason=reason), "fact()")
+                         reason=reason, finding=finding), "fact()")
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -287,10 +302,8 @@ class Recorder:
         _glue(key, _plain(value) if is_computable(value) else NOT_COMPUTABLE)
 
     def _record(self, key: str, value: Any, meta: dict[str, Any], **measured: Any) -> Record:
-        kind = meta["kind"]
-        if self.profile == "smoke" and kind not in ("paper arithmetic", "input") and (
-                kind or meta["claim"] is not None or meta["reference"] is not None):
-            kind = "fixture"  # tiny fixture data: never judged against the paper
+        kind = recorded_kind(meta["kind"], self.profile,
+                             claimed=meta["claim"] is not None or meta["reference"] is not None)
         spread = measured.pop("spread", "")
         numbers = {k: _jsonable(v) for k, v in measured.items()}
         return Record(self.chapter, key, _jsonable(value), meta["unit"], meta["claim"],

@@ -294,6 +294,8 @@ def test_real_chapters_export_as_notebooks(path):
     assert "Running this page yourself" in markdown  # the shared include, inlined
     params = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
     assert "smoke" not in params.source and "results_dir" not in params.source
+    recording = re.compile(r"\bRecorder\(|\brec(\.facts)?\(|\bglue\(")
+    assert not [c for c in code if recording.search(c)], "a recording call in a Colab cell"
 
 
 def test_include_is_dropped_without_a_base_folder():

@@ -10,9 +10,11 @@ from typing import ClassVar
 import pytest
 from IPython.lib.pretty import pretty
 
+from howbig.chapters.cluster_expansion.settings import ClusterExpansionSettings
 from howbig.chapters.complexity.settings import ComplexitySettings
 from howbig.chapters.infrastructure.settings import SearchSettings, TimingSettings
 from howbig.chapters.settings import ChapterSettings, run_cost, setting
+from howbig.chapters.similarity.settings import SimilaritySettings
 from howbig.chapters.transferability.settings import (
     CurveSettings,
     DatabaseSettings,
@@ -21,8 +23,8 @@ from howbig.chapters.transferability.settings import (
 )
 from howbig.profiles import EXPECTED_MINUTES, PROFILES
 
-RECORDS = (ComplexitySettings, TimingSettings, SearchSettings, DatabaseSettings, RunSettings,
-           CurveSettings, YardstickSettings)
+RECORDS = (SimilaritySettings, ClusterExpansionSettings, ComplexitySettings, TimingSettings,
+           SearchSettings, DatabaseSettings, RunSettings, CurveSettings, YardstickSettings)
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=lambda r: r.__name__)
@@ -60,7 +62,8 @@ def test_the_record_shows_one_field_per_line_with_its_doc():
 
 
 def test_run_cost_reads_the_expected_minutes_of_each_page():
-    for doc in ("05_complexity", "06_infrastructure", "06_2_compute", "06_3_search"):
+    for doc in ("03_similarity", "04_cluster_expansion", "05_complexity", "06_infrastructure",
+                "06_2_compute", "06_3_search"):
         cost = run_cost(doc, "quick")
         assert cost.minutes_quick == EXPECTED_MINUTES[doc]["quick"] and cost.profile == "quick"
     with pytest.raises(KeyError, match="EXPECTED_MINUTES"):

@@ -197,3 +197,17 @@ def test_graph_sets_of_both_kinds_share_the_batcher_interface():
         assert len(sub) == 2 and sub.targets.tolist() == [3.0, 1.0]
         assert data.with_targets(np.zeros(3)).targets.tolist() == [0.0] * 3
         assert isinstance(type(data).concatenate([sub, sub]), (GraphSet, StoichiometrySet))
+
+
+def test_warmup_ramps_linearly_then_the_cosine_decays_from_its_end():
+    config = TrainConfig(learning_rate=0.01, schedule="cosine", decay_steps=110, warmup=10,
+                         alpha=0.1)
+    rates = np.array([learning_rate(config, i) for i in range(130)])
+    np.testing.assert_allclose(rates[:10], 0.01 * np.arange(1, 11) / 10, rtol=1e-6)
+    assert rates[10] == np.float32(0.01)  # the cosine starts where the warm-up ends
+    np.testing.assert_allclose(rates[60], 0.01 * (0.1 + 0.9 * 0.5), rtol=1e-6)  # half-way
+    np.testing.assert_allclose(rates[110:], 0.001, rtol=1e-6)  # alpha from decay_steps on
+    # no warm-up: the schedule as before; warm-up applies to the other schedules too
+    plain = TrainConfig(learning_rate=0.01, schedule="cosine", decay_steps=100, alpha=0.1)
+    assert learning_rate(plain, 50) == np.float32(0.01 * (0.1 + 0.9 * 0.5))
+    assert learning_rate(TrainConfig(schedule="constant", warmup=4), 1) == np.float32(5e-4)

@@ -32,7 +32,8 @@ BANNER_TITLE = "Smoke build: fixture data"
 BANNER_MARK = "to test the code path; its numbers are not results."
 
 
-def fixture_banner_markdown(profile: str, n_records: int | str | None = None) -> str | None:
+def fixture_banner_markdown(profile: str, n_records: int | str | None = None, *,
+                            data: str | None = None, note: str | None = None) -> str | None:
     """The banner's MyST Markdown in the ``smoke`` profile, ``None`` in any other.
 
     Parameters
@@ -43,6 +44,11 @@ def fixture_banner_markdown(profile: str, n_records: int | str | None = None) ->
         Size of the fixtures the page ran on: a number of records; or the name of a glued value
         (a ``str``) when the chapter knows the size only further down (glue roles resolve over
         the whole page, so the banner may name a key glued later); ``None``: not stated.
+    data
+        What the page ran on, in the page's words, where that is not "N-record fixtures" (for
+        example real data with settings cut to seconds); replaces the size.
+    note
+        A second paragraph from the page: which of its parts ran on what.
 
     Examples
     --------
@@ -50,27 +56,34 @@ def fixture_banner_markdown(profile: str, n_records: int | str | None = None) ->
     None
     >>> fixture_banner_markdown("smoke", 40).splitlines()[3]
     'This page ran on 40-record fixtures to test the code path; its numbers are not results.'
+    >>> fixture_banner_markdown("smoke", data="cut settings").splitlines()[3]
+    'This page ran on cut settings to test the code path; its numbers are not results.'
     """
     if profile != "smoke":
         return None
-    if n_records is None:
+    if data is not None:
+        size = data
+    elif n_records is None:
         size = "small fixtures"
     elif isinstance(n_records, str):
         size = f"{{glue:text}}`{n_records}`-record fixtures"
     else:
         size = f"{int(n_records)}-record fixtures"
+    more = f"\n{note}\n" if note else ""
     return (f"```{{admonition}} {BANNER_TITLE}\n"
             f":class: warning {BANNER_CLASS}\n"
             "\n"
             f"This page ran on {size} {BANNER_MARK}\n"
+            f"{more}"
             "```\n")
 
 
-def fixture_banner(profile: str, n_records: int | str | None = None) -> None:
+def fixture_banner(profile: str, n_records: int | str | None = None, *,
+                   data: str | None = None, note: str | None = None) -> None:
     """Display the fixture banner in the ``smoke`` profile (nothing in any other).
 
     See :func:`fixture_banner_markdown` for the parameters.
     """
-    text = fixture_banner_markdown(profile, n_records)
+    text = fixture_banner_markdown(profile, n_records, data=data, note=note)
     if text is not None:
         display(Markdown(text))

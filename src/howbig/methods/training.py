@@ -58,6 +58,9 @@ class TrainConfig:
         at ``decay_steps`` (``optax.cosine_decay_schedule``); ``"constant"``.
     decay_rate, decay_steps, alpha
         Parameters of the schedule.
+    warmup
+        Linear warm-up: the rate is multiplied by ``min(1, (step + 1) / warmup)``, and a cosine
+        decay starts after the warm-up (reaching ``alpha`` at ``decay_steps``); 0: none.
     weight_decay
         Decoupled weight decay (AdamW); 0 is Adam.
     batch_size
@@ -99,6 +102,7 @@ class TrainConfig:
     decay_rate: float = 0.96
     decay_steps: int = 1000
     alpha: float = 0.0
+    warmup: int = 0
     weight_decay: float = 0.0
     batch_size: int = 32
     max_steps: int = 2000
@@ -173,11 +177,13 @@ def learning_rate(config: TrainConfig, step: int) -> np.float32:
     if config.schedule == "exponential":
         lr *= config.decay_rate ** (step / config.decay_steps)
     elif config.schedule == "cosine":
-        cosine = 0.5 * (1.0 + math.cos(math.pi * min(step, config.decay_steps)
-                                       / config.decay_steps))
-        lr *= (1.0 - config.alpha) * cosine + config.alpha
+        span = max(config.decay_steps - config.warmup, 1)
+        x = min(max(step - config.warmup, 0), span) / span
+        lr *= (1.0 - config.alpha) * 0.5 * (1.0 + math.cos(math.pi * x)) + config.alpha
     elif config.schedule != "constant":
         raise ValueError(f"unknown schedule {config.schedule!r}")
+    if config.warmup:
+        lr *= min(1.0, (step + 1) / config.warmup)
     return np.float32(lr)
 
 
@@ -300,7 +306,7 @@ def predict(model: hk.Transformed, params: Any, data: GraphData | ArraySet, *,
 
 
 # Configuration fields that change the trajectory: a checkpoint resumes only a run that agrees.
-_RESUME_FIELDS = ("learning_rate", "schedule", "decay_rate", "decay_steps", "alpha",
+_RESUME_FIELDS = ("learning_rate", "schedule", "decay_rate", "decay_steps", "alpha", "warmup",
                   "weight_decay", "batch_size", "eval_every", "patience", "min_improvement",
                   "seed", "loss", "standardize", "buckets")
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from ase.spacegroup import crystal
+from scipy.stats import t as student_t
 
 from howbig.chapters.cluster_expansion.experiment import (
     FeatureSpacePath,
@@ -349,36 +350,80 @@ def synthetic_runs():
     return {"small": small, "large": large}, y, spaces, run
 
 
-def test_cv_statistics_words_follow_the_numbers(synthetic_runs):
-    from howbig.chapters.cluster_expansion.statistics import cv_statistics
+def test_holdout_facts_words_and_verdicts_follow_the_numbers(synthetic_runs):
+    from howbig.chapters.cluster_expansion.facts import holdout_facts
 
     _, _, _, run = synthetic_runs
-    stats = {s.key: s for s in cv_statistics([("t", run)], n_splits=4)}
+    got = holdout_facts(run, run, "quick")
     # the product term is in the nonlinear small-pool spaces only: they must predict better
-    assert stats["ce_head_word_t"].value == "lower than"
-    assert stats["ce_head_diff_t"].value < 0 and stats["ce_head_diff_t"].n == 4
-    assert stats["ce_gain_word_t"].value == "lower than"
-    assert stats["ce_cv_t_small_d2"].kind == "analogue"
-    assert stats["ce_cv_t_small_d2"].uncertainty == pytest.approx(
-        1000 * run[("small", 2)].nested.spread)
-    assert stats["ce_best_t_small"].value.startswith("nonlinear CE")
-    kwargs = stats["ce_cv_t_small_d2"].record_kwargs()
-    assert "data" not in kwargs and kwargs["unit"] == "meV"
+    few = got.sub_few_vs_many
+    assert few.value > 0 and few.low > 0 and few.n == 4 and got.sub_few.startswith("nonlinear")
+    assert got.sub_few_vs_many_word == "lower than"
+    assert got.sub_cv_few.value == pytest.approx(1000 * best_nonlinear_small(run).nested.rmse)
+    assert got.sub_few_vs_many_verdict == "agrees" == got.sub_gain_small_verdict
+    nested = run[("small", 2)].nested
+    assert got.sub_cv_small_d2.value == pytest.approx(1000 * nested.rmse)
+    assert got.sub_cv_small_d2.uncertainty == pytest.approx(1000 * nested.spread)
+    # the interval is the t-interval of the paired fold differences
+    diff = 1000 * (run[("large", 1)].nested.fold_rmse
+                   - best_nonlinear_small(run).nested.fold_rmse)
+    half = student_t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
+    assert (few.low, few.high) == pytest.approx((diff.mean() - half, diff.mean() + half))
+    # the smoke profile records fixtures: never judged, no comparison word either
+    smoke = holdout_facts(run, run, "smoke")
+    assert smoke.sub_few_vs_many_verdict == "no verdict: fixture data"
+    assert smoke.sub_few_vs_many_word == smoke.all_few_vs_many_word == "next to"
 
 
-def test_fit_statistics_uncertainty_is_spread_over_subsets(synthetic_runs):
+def best_nonlinear_small(run):
+    from howbig.chapters.cluster_expansion.experiment import best_nested
+
+    return best_nested({k: v for k, v in run.items() if k[0] == "small" and k[1] > 1})
+
+
+def test_a_reversed_held_out_ranking_disagrees(synthetic_runs):
+    """Swap the roles: the linear large pool 'as nonlinear' gives the reverse order, which the
+    ranking rule must call a disagreement, and the word must say 'higher than'."""
+    from howbig.chapters.cluster_expansion.facts import _compare, _held_out
+    from howbig.verdicts import verdict
+
+    _, _, _, run = synthetic_runs
+    reverse = _held_out(run[("large", 1)], best_nonlinear_small(run))
+    assert reverse.high < 0 and _compare(reverse, "quick") == "higher than"
+    assert verdict("ce_nonlinear_vs_more_clusters", reverse, kind="analogue").word == "disagrees"
+
+
+def test_fit_facts_spread_and_words(synthetic_runs):
     from howbig.chapters.cluster_expansion.experiment import fit_paths_over_subsets
-    from howbig.chapters.cluster_expansion.statistics import fit_statistics
+    from howbig.chapters.cluster_expansion.facts import fit_facts
 
     pools, y, spaces, run = synthetic_runs
     others = fit_paths_over_subsets(pools, y, spaces, size=80, seeds=(1, 2, 3), max_features=15)
     assert all(len(paths) == 3 for paths in others.values())
-    stats = {s.key: s for s in fit_statistics(run, others, plateau=0.95, k_cmp=10,
-                                              max_features=15, reason="synthetic")}
+    ranks = {pool: ce.affine_rank(x) for pool, x in pools.items()}
+    got = fit_facts(run, others, ranks, plateau=0.95, k_cmp=10, max_features=15, n_splits=4,
+                    inner_splits=3, profile="quick")
     plateaus = [ce.plateau_size(p.fit_rmse, 0.95) for p in others[("small", 3)]]
-    assert stats["ce_plateau_d3"].uncertainty == pytest.approx(np.std(plateaus, ddof=1))
-    assert stats["ce_plateau_d3"].n == 3 and stats["ce_plateau_d3"].kind == "analogue"
-    assert stats["ce_nonlinear_fit_word"].value in ("below", "not below")
-    assert stats["ce_insample_word"].value == (
-        "below" if stats["ce_d3_kcmp_rmse"].value < stats["ce_std_large_best_rmse"].value
-        else "above")
+    assert got.plateau_d3.uncertainty == pytest.approx(np.std(plateaus, ddof=1))
+    assert got.plateau_d3.n == 3 and got.n_spread == 3
+    assert got.nonlinear_fit_word in ("below", "not below")
+    assert got.insample_word == ("below" if got.d3_kcmp_rmse < got.std_large_best_rmse
+                                 else "above")
+    # the fit claims carry the range over all subsets (this one and the three others)
+    assert got.fit_p27.n == 4 and got.fit_p27.low <= got.fit_p27.value <= got.fit_p27.high
+    # the standard paths stop at the rank limit (4 and 12 columns of independent noise)
+    assert got.std_small_steps == ranks["small"] - 1 and got.std_small_stop == "at the rank limit"
+    capped = fit_facts(run, others, ranks, plateau=0.95, k_cmp=10, max_features=3, n_splits=4,
+                       inner_splits=3, profile="quick")
+    assert capped.std_small_stop in ("at the rank limit", "early")
+
+
+def test_feature_facts_state_the_papers_off_by_one():
+    from howbig.chapters.cluster_expansion.facts import feature_facts
+
+    distinct = {("small", 3): np.zeros((2, 7)), ("large", 2): np.zeros((2, 9))}
+    got = feature_facts(27, 178, distinct)
+    assert (got.features_d2, got.features_d3) == (405, 4059)          # k >= 1: the stated counts
+    assert (got.features_d2_printed, got.features_d3_printed) == (406, 4060)  # k = 0..d
+    assert got.printed_verdict == "does not check out"
+    assert (got.distinct_d3, got.distinct_large_d2) == (7, 9)

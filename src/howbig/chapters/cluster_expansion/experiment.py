@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from ase import Atoms
+from scipy.stats import t as student_t
 
 from howbig.methods.cluster_expansion import (
     NestedCV,
@@ -191,18 +192,25 @@ class FoldComparison:
         Standard error of that mean (fold standard deviation / sqrt(n)).
     n
         Number of folds.
+    low, high
+        95% t-interval of the mean difference (``n - 1`` degrees of freedom). The folds'
+        training sets overlap, so their differences are correlated and the interval is too
+        narrow rather than too wide.
     """
 
     difference: float
     stderr: float
     n: int
+    low: float
+    high: float
 
     @property
     def word(self) -> str:
-        """``"lower than"``, ``"higher than"`` or ``"indistinguishable from"`` (2 std. errors)."""
-        if self.difference < -2 * self.stderr:
+        """``"lower than"`` or ``"higher than"`` when the interval excludes 0, else
+        ``"indistinguishable from"``."""
+        if self.high < 0:
             return "lower than"
-        if self.difference > 2 * self.stderr:
+        if self.low > 0:
             return "higher than"
         return "indistinguishable from"
 
@@ -212,8 +220,10 @@ def compare_folds(a: FeatureSpacePath, b: FeatureSpacePath) -> FoldComparison:
     if a.nested is None or b.nested is None:
         raise ValueError("both feature spaces need a nested CV (inner_splits=...)")
     diff = a.nested.fold_rmse - b.nested.fold_rmse
-    return FoldComparison(float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(len(diff))),
-                          len(diff))
+    n = len(diff)
+    mean, stderr = float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(n))
+    half = float(student_t.ppf(0.975, n - 1)) * stderr
+    return FoldComparison(mean, stderr, n, mean - half, mean + half)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ fingerprints and similarities from :mod:`howbig.methods.fingerprints`.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -16,7 +15,6 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
-from howbig.chapters.similarity.experiment import block_letters
 from howbig.methods.fingerprints import Fingerprint, FingerprintSet, overlap_image, tanimoto
 from howbig.style import COLORS, show_in, use_style
 
@@ -114,14 +112,20 @@ def _boundaries(values: Sequence) -> list[int]:
     return [i for i in range(1, len(vals)) if vals[i] != vals[i - 1]]
 
 
+def _mark(ax: Axes, x: float, y: float, text: str) -> None:
+    ax.text(x, y, text, ha="center", va="center", fontsize=12, fontweight="bold", color="white",
+            bbox={"boxstyle": "round,pad=0.2", "fc": "black", "alpha": 0.55, "lw": 0})
+
+
 def similarity_matrix_figure(
     sim: np.ndarray,
     meta: pd.DataFrame,
     *,
     block: Sequence[str],
+    letters: dict[tuple[str, str], str] | None = None,
     group: str = "xc",
 ) -> Figure:
-    """Fig. 4 analogue: sorted similarity matrix, block letters, N_k and N_b per index below.
+    """Fig. 4 analogue: sorted similarity matrix, the paper's block letters, N_k and N_b below.
 
     Parameters
     ----------
@@ -130,8 +134,11 @@ def similarity_matrix_figure(
     meta
         Metadata sorted for display, with columns ``xc``, ``n_kpoints``, ``n_basis``.
     block
-        Block label per row (e.g. ``"LDA 2x2x1"``); dotted lines separate blocks and the diagonal
-        blocks get letters in order of appearance.
+        Block label per row (e.g. ``"LDA 2x2x1"``); dotted lines separate blocks.
+    letters
+        The paper's letter per pair of blocks (row block, column block), drawn at the block's
+        centre (upper triangle); the key ``("LDA", "PBE")`` marks the quadrant of LDA rows and
+        PBE columns (:func:`howbig.chapters.similarity.blocks.paper_letters`).
     group
         Column whose changes get solid lines (the functional).
     """
@@ -141,36 +148,37 @@ def similarity_matrix_figure(
     gs = fig.add_gridspec(2, 2, height_ratios=[4.2, 1], width_ratios=[30, 1])
     ax = fig.add_subplot(gs[0, 0])
     im = ax.imshow(sim, vmin=0, vmax=1, cmap="viridis", origin="upper",
-                   extent=(-0.5, n - 0.5, n - 0.5, -0.5), interpolation="nearest")
+                   extent=(0.5, n + 0.5, n + 0.5, 0.5), interpolation="nearest")
     ax.grid(False)
     for b in _boundaries(block):
-        ax.axhline(b - 0.5, color="white", ls=":", lw=1.0)
-        ax.axvline(b - 0.5, color="white", ls=":", lw=1.0)
+        ax.axhline(b + 0.5, color="white", ls=":", lw=1.0)
+        ax.axvline(b + 0.5, color="white", ls=":", lw=1.0)
     for b in _boundaries(meta[group]):
-        ax.axhline(b - 0.5, color="white", ls="-", lw=1.8)
-        ax.axvline(b - 0.5, color="white", ls="-", lw=1.8)
-    starts = [0, *_boundaries(block), n]
-    letters = block_letters(len(starts) - 1)
-    for letter, (s, e) in zip(letters, itertools.pairwise(starts), strict=True):
-        c = 0.5 * (s + e - 1)
-        ax.text(c, c, letter, ha="center", va="center", fontsize=13, fontweight="bold",
-                color="white", bbox={"boxstyle": "circle,pad=0.15", "fc": "black", "alpha": 0.5,
-                                     "lw": 0})
+        ax.axhline(b + 0.5, color="white", ls="-", lw=1.8)
+        ax.axvline(b + 0.5, color="white", ls="-", lw=1.8)
+    names = np.asarray(list(block))
+    centre = {name: np.flatnonzero(names == name).mean() + 1 for name in dict.fromkeys(names)}
+    groups = meta[group].astype(str).str.upper().to_numpy()
+    for (row, col), letter in (letters or {}).items():
+        if row in centre and col in centre:
+            _mark(ax, centre[col], centre[row], letter)
+        elif row in groups and col in groups:
+            _mark(ax, np.flatnonzero(groups == col).mean() + 1,
+                  np.flatnonzero(groups == row).mean() + 1, letter)
     ax.set_ylabel("index i")
     ax.set_title("DOS similarity S (sorted by xc, k-mesh, basis)", pad=24)
     ax.tick_params(labelbottom=False)
-    xcs = list(dict.fromkeys(meta[group]))
-    for x in xcs:
-        idx = np.flatnonzero(meta[group].to_numpy() == x)
-        ax.text(idx.mean(), -1.2, str(x).upper(), ha="center", va="bottom", fontsize=11)
+    for x in dict.fromkeys(groups):  # x in data, y in axes coordinates: just above the matrix
+        ax.text(np.flatnonzero(groups == x).mean() + 1, 1.01, x, ha="center", va="bottom",
+                fontsize=11, transform=ax.get_xaxis_transform())
     cax = fig.add_subplot(gs[0, 1])
     fig.colorbar(im, cax=cax, label="S")
     bx = fig.add_subplot(gs[1, 0], sharex=ax)
-    idx = np.arange(n)
+    idx = np.arange(1, n + 1)
     bx.step(idx, meta["n_kpoints"], where="mid", color=COLORS["blue"], lw=1.8)
     bx.set_ylabel("N$_{kpt}$", color=COLORS["blue"])
     bx.set_xlabel("index i")
-    bx.set_xlim(-0.5, n - 0.5)
+    bx.set_xlim(0.5, n + 0.5)
     bx2 = bx.twinx()
     bx2.step(idx, meta["n_basis"], where="mid", color=COLORS["orange"], lw=1.8)
     bx2.set_ylabel("N$_b$", color=COLORS["orange"])
