@@ -219,6 +219,17 @@ def test_headline_table_reads_the_records_back(tmp_path):
     assert headline_table(None).empty
 
 
+def test_headline_table_words_a_crossover_far_beyond_the_data(tmp_path):
+    from howbig.report import Measured
+
+    rec = Recorder("transferability", prefix="tr_", profile="quick", results_dir=tmp_path)
+    rec("tr_crossover_n", Measured(2.9e14, low=25_817.0, high=2.9e20), unit="formulas",
+        kind="extrapolation")
+    rec("tr_crossover_text", "more than 6,789,100")
+    row = headline_table(tmp_path).iloc[0]
+    assert row["value"] == "more than 6,789,100" and "e+" not in row["spread"]
+
+
 @pytest.mark.parametrize("content", [
     {"mp_published_split_test_mae": {"mean": 0.0612, "std": 0.0011, "seeds": 3}},
     {"mp_published_split_test_mae": [0.0601, 0.0612, 0.0623]},
