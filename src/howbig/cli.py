@@ -28,6 +28,8 @@ import sys
 import traceback
 from pathlib import Path
 
+from howbig.profiles import PROFILES, profile_datasets
+
 __all__ = ["main"]
 
 # Generators of data the project computes itself: subcommand -> module with ``main(argv)``.
@@ -59,7 +61,7 @@ _HEADER = ("dataset", "file", "problem", "what to do")
 
 def _datasets(names: list[str]) -> list:
     """The registry entries of ``names``; an unknown name is an expected (data) error."""
-    from howbig import data
+    from howbig import data  # deferred: pooch and requests (~0.1 s), not for `howbig --help`
 
     try:
         return [data.dataset(n) for n in names]
@@ -73,7 +75,7 @@ def _fetch(names: list[str], *, force: bool, debug: bool) -> int:
     One line per file (``ok`` on stdout, ``FAILED`` with the first line of the error on stderr),
     then a table of what is missing; ``--debug`` adds each error's full message and traceback.
     """
-    from howbig import data
+    from howbig import data  # deferred: pooch and requests (~0.1 s), not for `howbig --help`
 
     datasets = _datasets(names)  # unknown names fail before any download
     failed: list[tuple[str, str, str, str]] = []
@@ -107,9 +109,7 @@ def _fetch(names: list[str], *, force: bool, debug: bool) -> int:
 
 
 def _data(args: argparse.Namespace) -> int:
-    from howbig import data
-    from howbig.profiles import PROFILES, profile_datasets
-
+    from howbig import data  # deferred: pooch and requests (~0.1 s), not for `howbig --help`
     if args.action == "list":
         used = {p: set(profile_datasets(p)) for p in PROFILES}
         print(f"{'dataset':30} {'profiles':17} {'size':>9}  {'licence':14} cached  files")
@@ -143,13 +143,14 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def _book(args: argparse.Namespace) -> int:
+    # deferred: the book machinery (pandas, nbformat: ~0.3 s) loads only for `howbig book`
     from howbig.book import pipeline as book
+    from howbig.book.colab import BuildMissingError, check_repository, placeholder_warning
+    from howbig.book.smoke import stand_in_mentions
 
     root = Path(getattr(args, "root", ".")).resolve()
     build_dir = Path(args.build_dir).resolve() if getattr(args, "build_dir", None) else None
     if args.action in ("build", "colab"):
-        from howbig.book.colab import placeholder_warning
-
         warning = placeholder_warning(root)
         if warning:
             print(f"[howbig] {warning}", file=sys.stderr)
@@ -162,8 +163,6 @@ def _book(args: argparse.Namespace) -> int:
         return book.build(root, profile=args.profile, only=docs, render=args.render,
                           timeout=args.timeout, build_dir=build_dir)
     if args.action == "colab":
-        from howbig.book.colab import BuildMissingError
-
         try:
             written = book.colab_notebooks(root, Path(args.out), build_dir=build_dir)
         except BuildMissingError as exc:
@@ -173,8 +172,6 @@ def _book(args: argparse.Namespace) -> int:
             print(path)
         return 0
     if args.action == "check-repository":
-        from howbig.book.colab import check_repository
-
         try:
             print(f"repository: {check_repository(root, args.expect)}")
         except ValueError as exc:
@@ -182,14 +179,13 @@ def _book(args: argparse.Namespace) -> int:
             return 1
         return 0
     if args.action == "check-smoke":
-        from howbig.book.smoke import stand_in_mentions
-
         found = stand_in_mentions(Path(args.site))
         for page, name in found:
             print(f"{page}: names the quick-profile stand-in {name!r}", file=sys.stderr)
         print(f"[howbig] stand-in check: {len(found)} mention(s) in {args.site}")
         return 1 if found else 0
     if args.action == "check-pages":
+        # deferred: BeautifulSoup (~0.1 s), only for check-pages
         from howbig.book.check_pages import check_site, figures_without_alt, pages
 
         problems = check_site(Path(args.site), smoke=args.smoke, require_alt=args.require_alt,
@@ -210,14 +206,12 @@ def _dft(args: argparse.Namespace) -> int:
 
 
 def _nas(args: argparse.Namespace) -> int:
-    from howbig.chapters.infrastructure import nas
+    from howbig.chapters.infrastructure import nas  # deferred: optuna ~1 s, only for `howbig nas`
 
     return int(nas.main(list(args.args), prog="howbig nas") or 0)
 
 
 def _parser() -> argparse.ArgumentParser:
-    from howbig.profiles import PROFILES
-
     parser = argparse.ArgumentParser(prog="howbig", description=__doc__.split("\n")[0])
     parser.add_argument("--debug", action="store_true",
                         help="show the traceback of expected errors too")
@@ -288,10 +282,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``howbig`` command."""
-    from howbig.data import DataError
-
     argv = sys.argv[1:] if argv is None else argv
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(argv)  # `--help` exits here, before howbig.data loads
+    from howbig.data import DataError  # deferred: pooch and requests (~0.1 s)
+
     commands = {"dft": _dft, "data": _data, "book": _book, "nas": _nas}
     try:
         return commands[args.command](args)

@@ -12,6 +12,9 @@ import os
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
+from tqdm.auto import tqdm
+from tqdm.contrib.concurrent import process_map
+
 __all__ = ["parallel_map", "resolve_jobs"]
 
 T = TypeVar("T")
@@ -54,9 +57,6 @@ def parallel_map(
     chunksize
         Items sent to a worker at a time.
     """
-    from tqdm.auto import tqdm
-    from tqdm.contrib.concurrent import process_map
-
     items = list(items)
     n_jobs = resolve_jobs(n_jobs)
     if n_jobs == 1 or len(items) <= n_jobs:

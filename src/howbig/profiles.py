@@ -8,6 +8,7 @@ entries under their chapter key. What each profile runs on is declared once, as
 
 from __future__ import annotations
 
+import copy
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -299,8 +300,6 @@ SMOKE_OVERRIDES: dict[str, dict[str, Any]] = {
 
 
 def _derive_smoke() -> dict[str, dict[str, Any]]:
-    import copy
-
     smoke = copy.deepcopy(PROFILES["full"])
     for chapter, overrides in SMOKE_OVERRIDES.items():
         if chapter in smoke:

@@ -37,6 +37,7 @@ from typing import Any
 import yaml
 
 from howbig.book.myst_markdown import citation_links, glue_values, myst_to_markdown
+from howbig.profiles import expected_minutes
 
 __all__ = [
     "BOOK_ONLY",
@@ -329,10 +330,8 @@ def colab_notebook(root: Path, doc: str, *, executed: Path | None = None,
     ValueError
         When a kept cell needs a name that only a dropped (``book-only``) cell defines.
     """
-    import jupytext
-    import nbformat
-
-    from howbig.profiles import expected_minutes
+    import jupytext  # deferred: ~0.2 s, book extra; only the export reads notebooks
+    import nbformat  # deferred: ~0.1 s; only the export writes notebooks
 
     root = Path(root)
     source = root / f"{doc}.md"
@@ -401,9 +400,9 @@ def colab_notebooks(root: Path, out: Path, *, build_dir: Path | None = None,
     BuildMissingError
         Without such a build; the message says what to run.
     """
-    import nbformat
+    import nbformat  # deferred: ~0.1 s; only the export writes notebooks
 
-    from howbig.book.pipeline import is_notebook_source, source_order
+    from howbig.book.pipeline import is_notebook_source, source_order  # deferred: import cycle
 
     root = Path(root)
     build_dir = Path(build_dir) if build_dir else root / "_build"

@@ -132,7 +132,7 @@ def strip_widget_state(notebook: Any) -> int:
 
 def _finish(ipynb: Path) -> None:
     """Hide the injected parameters cell and strip widget state of an executed notebook."""
-    import nbformat
+    import nbformat  # deferred: ~0.1 s; keeps `howbig book ...` startup light
 
     notebook = nbformat.read(ipynb, as_version=4)
     for cell in notebook.cells:
@@ -177,8 +177,8 @@ def execute_notebook(
         Interval of the "still running" lines; default 300 s when stderr is not a terminal
         (a CI or GPU runner's log), none on a terminal (the bar shows the elapsed time).
     """
-    import jupytext
-    import papermill
+    import jupytext  # deferred: ~0.2 s, book extra; keeps `howbig book ...` startup light
+    import papermill  # deferred: ~0.2 s, book extra; only executing a page needs it
 
     output.parent.mkdir(parents=True, exist_ok=True)
     notebook = jupytext.read(source)

@@ -47,7 +47,7 @@ class _Context:
 # ------------------------------------------------------------------------ glue and citations
 def glue_values(executed: Path) -> dict[str, str]:
     """``key -> text/plain`` of every glued value in an executed notebook."""
-    import nbformat
+    import nbformat  # deferred: ~0.1 s; only reading an executed notebook needs it
 
     values = {}
     for cell in nbformat.read(executed, as_version=4).cells:
@@ -87,10 +87,10 @@ def _format_glue(text: str, spec: str) -> str:
 
 def citation_links(bib: Path) -> dict[str, str]:
     """``key -> [Author et al., year](https://doi.org/...)``: the book's bibliography labels."""
-    from pybtex.database import parse_file
-    from pybtex.plugin import find_plugin
+    from pybtex.database import parse_file  # deferred: pybtex comes with the book extra only
+    from pybtex.plugin import find_plugin  # deferred: as above
 
-    from howbig.book.sphinx_ext import AuthorYearLabels
+    from howbig.book.sphinx_ext import AuthorYearLabels  # deferred: imports pybtex
 
     entries = find_plugin("pybtex.style.sorting", "author_year_title")().sort(
         list(parse_file(str(bib)).entries.values()))

@@ -32,8 +32,10 @@ from pathlib import Path
 
 import yaml
 
+from howbig.book import colab
 from howbig.book.colab import build_commit, source_digest
 from howbig.book.execute import NotebookRun, execute_notebook
+from howbig.book.smoke import smoke_environment
 from howbig.book.status import STATUS_FILE
 
 __all__ = [
@@ -98,7 +100,7 @@ def _vendor_mathjax(stage: Path) -> str | None:
     CDN path of ``_config.yml`` then stays.
     """
     try:
-        import mathjax
+        import mathjax  # deferred: optional (book extra); without it the CDN path stays
     except ImportError:
         return None
     source = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
@@ -205,8 +207,6 @@ def _data_sources(root: Path, build_dir: Path, profile: str):
     if profile != "smoke":
         yield
         return
-    from howbig.book.smoke import smoke_environment
-
     saved = dict(os.environ)
     with smoke_environment(root, build_dir) as server:
         os.environ.update(server.environment)
@@ -281,6 +281,4 @@ def _jupyter_book_command() -> list[str]:
 
 def colab_notebooks(root: Path, out: Path, **kwargs) -> list[Path]:
     """Colab notebooks of every chapter (see :func:`howbig.book.colab.colab_notebooks`)."""
-    from howbig.book.colab import colab_notebooks as export
-
-    return export(root, out, **kwargs)
+    return colab.colab_notebooks(root, out, **kwargs)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from howbig.profiles import expected_minutes
+
 __all__ = ["KEY_PACKAGES", "STATUS_FILE", "environment_table", "jax_devices", "package_versions",
            "runs_table", "status_file_beside"]
 
@@ -36,7 +38,7 @@ def package_versions(packages: tuple[str, ...] = KEY_PACKAGES) -> pd.DataFrame:
 
 def jax_devices() -> str:
     """The JAX backend and devices, e.g. ``cpu: TFRT_CPU_0``."""
-    import jax
+    import jax  # deferred: ~0.5 s; only the device row of the status page needs it
 
     devices = jax.devices()
     kinds = ", ".join(sorted({getattr(d, "device_kind", str(d)) for d in devices}))
@@ -68,8 +70,6 @@ def status_file_beside(results_dir: str | Path | None) -> Path | None:
 def runs_table(status_file: Path | None) -> pd.DataFrame:
     """Per-notebook status, wall time and the expected time of the profile (``status.json``)."""
     path = status_file
-    from howbig.profiles import expected_minutes
-
     columns = ["notebook", "profile", "status", "seconds", "expected minutes"]
     if path is None or not Path(path).is_file():
         return pd.DataFrame(columns=columns)

@@ -24,6 +24,8 @@ from pathlib import Path
 import pandas as pd
 
 from howbig.book.myst_markdown import glue_values, myst_to_markdown
+from howbig.book.pipeline import is_notebook_source, source_order
+from howbig.profiles import expected_minutes
 
 __all__ = ["READING_WORDS_PER_MINUTE", "ChapterOutline", "Exercise", "chapter_docs",
            "chapter_outline", "exercise_table", "exercises", "markdown_table", "timed_plan"]
@@ -68,8 +70,6 @@ class ChapterOutline:
 
 def chapter_docs(root: Path) -> list[str]:
     """The chapters (and chapter sections) of ``_toc.yml``, in order: documents in notebooks/."""
-    from howbig.book.pipeline import is_notebook_source, source_order
-
     return [d for d in source_order(Path(root)) if d.startswith("notebooks/")
             and is_notebook_source(Path(root) / f"{d}.md")]
 
@@ -159,7 +159,7 @@ def chapter_outline(root: Path, doc: str, stage: Path | None = None) -> ChapterO
     ``stage``: the build's stage folder; glued numbers in the questions take the values of the
     executed notebook there.
     """
-    import jupytext
+    import jupytext  # deferred: ~0.2 s; only the outline reads a chapter
 
     executed = Path(stage) / f"{doc}.ipynb" if stage else None
     glue = glue_values(executed) if executed and executed.is_file() else {}
@@ -180,8 +180,6 @@ def timed_plan(outlines: list[ChapterOutline], runs: pd.DataFrame) -> pd.DataFra
 
     ``runs`` is the status page's table (:func:`howbig.book.status.runs_table`).
     """
-    from howbig.profiles import expected_minutes
-
     seconds = dict(zip(runs["notebook"], runs["seconds"], strict=True)) if len(runs) else {}
     rows = []
     for outline in outlines:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import itertools
 import json
 import os
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 __all__ = [
     "BASES",
@@ -102,7 +104,7 @@ def build_cell(basis: str, xc: str, ke_cutoff: float = KE_CUTOFF) -> Any:
     ke_cutoff
         Kinetic-energy cutoff of the FFT grid, Hartree.
     """
-    from pyscf.pbc import gto
+    from pyscf.pbc import gto  # deferred: pyscf takes ~0.5 s; readers of results need none
 
     a, c = LATTICE_A, LATTICE_C
     lattice = np.array([[a, 0.0, 0.0], [-a / 2, a * np.sqrt(3) / 2, 0.0], [0.0, 0.0, c]])
@@ -154,9 +156,7 @@ def _cached_numint() -> Any:
     between cycles, so caching them gives the same result several times faster at the price of
     memory (``n_k * n_grid * n_ao`` complex numbers per derivative order).
     """
-    import hashlib
-
-    from pyscf.pbc.dft.numint import KNumInt
+    from pyscf.pbc.dft.numint import KNumInt  # deferred: pyscf takes ~0.5 s
 
     class CachedKNumInt(KNumInt):
         def __init__(self) -> None:
@@ -178,7 +178,7 @@ def _cached_numint() -> Any:
 
 def run_calculation(spec: CalcSpec) -> dict[str, Any]:
     """Run one SCF and return its DOS on :func:`grid` with metadata (JSON-serialisable)."""
-    from pyscf import lib
+    from pyscf import lib  # deferred: pyscf takes ~0.5 s; readers of results need none
     from pyscf.pbc import dft
 
     lib.num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
@@ -264,7 +264,7 @@ def load_results(path: str | Path | None = None) -> tuple[np.ndarray, np.ndarray
         :class:`pandas.DataFrame` with one row of metadata per calculation; ``attrs`` holds the
         file's header (broadening, generation time, ...).
     """
-    import pandas as pd
+    import pandas as pd  # deferred: ~0.2 s; keeps `howbig dft hbn` startup light
 
     if path is None:
         packaged = resources.files("howbig").joinpath("resources", DEFAULT_RESULT)
@@ -299,8 +299,6 @@ def _parse_kmesh(text: str) -> tuple[int, int, int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line of ``howbig dft hbn``; returns an exit status."""
-    from tqdm.auto import tqdm
-
     parser = argparse.ArgumentParser(prog="howbig dft hbn", description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, default=1, help="parallel worker processes")
     parser.add_argument("--xc", nargs="+", default=list(XCS), choices=list(XCS))

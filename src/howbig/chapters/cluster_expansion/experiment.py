@@ -16,8 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from ase import Atoms
+from ase.build import bulk
 from scipy.stats import t as student_t
+from tqdm.auto import tqdm
 
+from howbig.data.fetch import cache_dir
+from howbig.data.sources.agpd import load_agpd_reference
 from howbig.methods.cluster_expansion import (
     NestedCV,
     OMPPath,
@@ -25,6 +29,7 @@ from howbig.methods.cluster_expansion import (
     cluster_vectors,
     omp_cv_path,
     omp_nested_cv,
+    omp_path,
     orbit_table,
     spinel_cluster_space,
 )
@@ -70,8 +75,6 @@ def cached_cluster_vectors(
     (cluster vectors of shape (n, K), orbit table with K rows)
     """
     if cache is None:
-        from howbig.data.fetch import cache_dir
-
         cache = cache_dir() / "ce"
     key = hashlib.sha256(
         repr((2, tuple(float(c) for c in cutoffs), _fingerprint([reference]),
@@ -164,8 +167,6 @@ def feature_space_paths(
     """
     items: Sequence[tuple[str, int]] | Iterator[tuple[str, int]] = spaces
     if progress:
-        from tqdm.auto import tqdm
-
         items = tqdm(spaces, desc="feature spaces", leave=False)
     out = {}
     for pool, degree in items:
@@ -247,10 +248,7 @@ def agpd_baseline(cutoffs: Sequence[float] = (13.5, 6.0, 5.5), *, n_splits: int 
     An fcc ClusterSpace with ``cutoffs``; OMP path over all orbits with K-fold CV, and the
     nested CV of the size choice.
     """
-    from ase.build import bulk
-    from icet import ClusterSpace
-
-    from howbig.data.sources.agpd import load_agpd_reference
+    from icet import ClusterSpace  # deferred: icet takes ~0.25 s; only this baseline needs it
 
     structures, y = load_agpd_reference()
     cs = ClusterSpace(bulk("Ag", a=4.09), list(cutoffs), [["Ag", "Pd"]])
@@ -281,8 +279,6 @@ def fit_paths_over_subsets(
     The spread of a fit statistic (a plateau size, an RMSE) over these subsets is its
     uncertainty from the choice of the paper-sized sample.
     """
-    from howbig.methods.cluster_expansion import omp_path
-
     out: dict[tuple[str, int], list[OMPPath]] = {key: [] for key in spaces}
     for seed in seeds:
         rows = np.sort(np.random.default_rng(seed).choice(len(y), size=size, replace=False))

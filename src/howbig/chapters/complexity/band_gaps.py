@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
+from tqdm.auto import tqdm
 
 from howbig.chapters.complexity.common import complexity_row, cross_validate_grid, mae
 from howbig.chapters.complexity.settings import ComplexitySettings
@@ -105,8 +106,6 @@ def matched_sweep(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray,
     The RF has ``n_trees`` trees of at most ``budget / n_trees`` leaves; the NN two equal hidden
     layers sized by :func:`hidden_for_parameters`.
     """
-    from tqdm.auto import tqdm
-
     rows = []
     for budget in tqdm(list(budgets), desc="matched budgets", disable=not progress, leave=False):
         rf = make_rf(seed, n_estimators=n_trees,
@@ -126,8 +125,6 @@ def sisso_sweep(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray,
                 y_test: np.ndarray, rungs: Sequence[int], max_dim: int, n_sis: int,
                 progress: bool = True) -> pd.DataFrame:
     """SISSO test MAE for every (rung, dimension); one fit per rung gives all dimensions."""
-    from tqdm.auto import tqdm
-
     rows = []
     for rung in tqdm(list(rungs), desc="SISSO rungs", disable=not progress, leave=False):
         model = SissoRegressor(max_rung=rung, n_dim=max_dim, n_sis=n_sis).fit(X_train, y_train)
@@ -145,8 +142,6 @@ def learning_curves(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray
                     models: dict[str, Callable[[], Any]], seed: int = 0,
                     progress: bool = True) -> pd.DataFrame:
     """Test MAE of each model class trained on nested random subsets of growing size."""
-    from tqdm.auto import tqdm
-
     order = np.random.default_rng(seed).permutation(len(y_train))
     rows = []
     jobs = [(n, name) for n in sizes for name in models]

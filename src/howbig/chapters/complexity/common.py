@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold, KFold, ParameterGrid
+from tqdm.auto import tqdm
 
 from howbig.methods.complexity import (
     eq4_forest,
@@ -69,8 +70,6 @@ def cross_validate_grid(make: Callable[..., Any], grid: dict[str, Sequence[Any]]
     ``make(**params)`` builds an unfitted estimator; ``metric(y, p)`` is minimised. With ``groups``
     the folds keep each group together.
     """
-    from tqdm.auto import tqdm
-
     if groups is None:
         folds = list(KFold(n_folds, shuffle=True, random_state=seed).split(X))
     else:

@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from ase.collections import g2
 from sklearn.model_selection import GroupKFold
+from tqdm.auto import tqdm
 
 from howbig.chapters.complexity.common import complexity_row, cross_validate_grid, mae, rmsle
 from howbig.chapters.complexity.settings import ComplexitySettings
@@ -40,8 +42,6 @@ def basis_error_dataset(table: pd.DataFrame) -> pd.DataFrame:
     ``atoms_error_max`` (the largest of them), ``n_atoms``, ``n_hydrogen``, ``n_basis`` (basis
     functions of the molecule).
     """
-    from ase.collections import g2
-
     atoms = table[table.kind == "atom"].set_index(["system", "basis"]).error_mev
     rows = []
     for _, r in table[table.kind == "molecule"].iterrows():
@@ -107,8 +107,6 @@ def experiment1(data: pd.DataFrame, cfg: ComplexitySettings, seed: int = 0,
     ``cfg`` sets ``sisso_rung``, ``sisso_dim``, ``sisso_sis``, ``nn_epochs``,
     ``nn_hidden_grid``, ``nn_lr_grid``, ``exp1_folds`` and ``exp1_repeats``.
     """
-    from tqdm.auto import tqdm
-
     X = data[list(BASIS_FEATURES)].to_numpy(float)
     y = data.error_mev.to_numpy(float)
     groups = data.molecule.to_numpy()

@@ -110,7 +110,7 @@ def cost_explorer(profiles: Sequence[StepProfile] = ()) -> Any:
     Sliders: steps per architecture, architectures, dataset size (steps scale with it, at the
     paper's number of epochs), price per device hour.
     """
-    import ipywidgets as widgets
+    import ipywidgets as widgets  # deferred: ~0.1 s; only the explorer needs it
 
     style = {"description_width": "initial"}
     steps = widgets.FloatLogSlider(value=paper_value("train_steps"), base=10, min=4, max=8,

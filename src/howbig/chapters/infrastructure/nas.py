@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 import optuna
 
 from howbig.chapters.infrastructure.nas_analysis import make_pruner
+from howbig.profiles import data_sources
 
 if TYPE_CHECKING:
     from howbig.profile_data import DataSource
@@ -221,6 +222,7 @@ def make_objective(
     replay it later) whether or not ``prune`` is set. User attributes stored per trial:
     ``n_parameters``, ``steps``, ``seconds``, ``best_step``.
     """
+    # deferred: these import jax and haiku (~0.5 s); the analysis and --toy workers need neither
     from howbig.methods.models import count_parameters
     from howbig.methods.models.mpeu import mpeu
     from howbig.methods.training import TrainConfig, train
@@ -291,7 +293,6 @@ def quick_dataset(target: str = "band_gap", *, database: DataSource | None = Non
     """
     # graphs import jax and the loaders ase: a worker with --toy and the analysis need neither
     from howbig.chapters.crystal_graphs import load_structures, prepare_graphs
-    from howbig.profiles import data_sources
 
     if len(fractions) != 2 or sum(fractions) > 1 + 1e-9:
         raise ValueError(f"quick_dataset: fractions must be (train, validation), got {fractions}")

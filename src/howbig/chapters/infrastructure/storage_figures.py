@@ -9,6 +9,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from howbig.chapters.infrastructure.storage import (
     GB,
@@ -91,8 +92,6 @@ def storage_workflow(campaign: Campaign, quotas: tuple[Quota, ...] = TYPICAL_QUO
     one exciting relaxation + band structure, their files pile up on the HPC file system against
     its quotas, and finished calculations are compressed and shipped to a NOMAD Oasis.
     """
-    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-
     use_style()
     wall = first_wall(campaign, quotas)
     boxes = [
@@ -132,7 +131,7 @@ def storage_explorer() -> Any:
     redrawn only when a slider is released (``continuous_update=False``) and is shown with
     :func:`howbig.style.show_in`, which works under every matplotlib backend.
     """
-    import ipywidgets as widgets
+    import ipywidgets as widgets  # deferred: ~0.1 s; only the explorer needs it
 
     style = {"description_width": "initial"}
     common = {"style": style, "continuous_update": False}

@@ -231,7 +231,7 @@ def similarity_explorer(
     energies: np.ndarray, dos: np.ndarray, fps: FingerprintSet, meta: pd.DataFrame
 ):  # -> ipywidgets.Widget
     """Interactive :func:`pair_figure`: pick two calculations from drop-downs (Jupyter/Colab)."""
-    import ipywidgets as widgets
+    import ipywidgets as widgets  # deferred: ~0.1 s; only the explorer needs it
 
     options = [(f"{k}: {r.xc.upper()} {r.basis} k{r.kmesh}", k) for k, r in
                enumerate(meta.itertuples())]

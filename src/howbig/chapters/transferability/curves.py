@@ -103,6 +103,7 @@ def curves_figure(analysis: CurveAnalysis, names: Sequence[str], *,
     """One panel per training database: the MAE of every run on every test database (mean and
     std over seeds per size), the fitted curves with their 95 % bands, and each fitted floor
     (dotted); log axes."""
+    # deferred: matplotlib takes ~0.3 s; the facts import this module for the analysis only
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
@@ -138,6 +139,7 @@ def ratio_figure(analysis: CurveAnalysis, band: tuple[float, float] = (5.0, 20.0
     """The cross/in ratio against the training-set size for every cross-database curve, with
     its paired 95 % band, up to 100 times the largest training set (dashed: beyond the data),
     and the paper's "order of magnitude" as a shaded band."""
+    # deferred: matplotlib takes ~0.3 s; the facts import this module for the analysis only
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 

@@ -146,6 +146,7 @@ def decomposition_figure(summary: pd.DataFrame, cells: Sequence[tuple[str, str]]
     against the mean database difference (trained on - tested on), one point per cell and
     chemistry group; points on the diagonal follow the databases' convention.
     """
+    # deferred: matplotlib takes ~0.3 s; curves.py (and so the facts) uses this module unplotted
     import matplotlib.pyplot as plt
 
     from howbig.style import use_style

@@ -33,6 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import jax
 import numpy as np
 import pandas as pd
 
@@ -40,6 +41,7 @@ from howbig.chapters.transferability.compositions import TransferResult
 from howbig.methods.models.roost import roost
 from howbig.methods.stoichiometry import StoichiometrySet, formula_fractions
 from howbig.methods.training import TrainConfig, TrainResult, predict, train
+from howbig.parallel import parallel_map
 
 __all__ = ["CACHE_VERSION", "cache_folder", "make_job", "run_jobs", "run_key"]
 
@@ -99,8 +101,6 @@ def _digest(frame: pd.DataFrame) -> str:
 def _params_digest(init: Mapping[str, Any] | None) -> str | None:
     if init is None:
         return None
-    import jax
-
     h = hashlib.sha256()
     for leaf in jax.tree_util.tree_leaves(init["params"]):
         h.update(np.ascontiguousarray(leaf).tobytes())
@@ -213,8 +213,6 @@ def run_jobs(jobs: Sequence[dict], *, n_jobs: int = 1, cache: str | Path | None 
     dict
         One :class:`TransferResult` per tag, in the order the tags first occur in ``jobs``.
     """
-    from howbig.parallel import parallel_map
-
     keys = [run_key(job) for job in jobs]
     folder = None if cache is None else Path(cache)
     outputs: list[dict | None] = [None] * len(jobs)

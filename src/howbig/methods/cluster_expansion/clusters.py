@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from ase import Atoms
 from ase.data import atomic_numbers
+from tqdm.auto import tqdm
 
 __all__ = [
     "affine_rank",
@@ -94,8 +95,6 @@ def cluster_vectors(cluster_space, structures: Sequence[Atoms], *,
     """
     items: Sequence[Atoms] | Iterator[Atoms] = structures
     if progress:
-        from tqdm.auto import tqdm  # imported here: only for the progress bar
-
         items = tqdm(structures, desc="cluster vectors", leave=False)
     return np.array([cluster_space.get_cluster_vector(a) for a in items])
 
@@ -132,8 +131,6 @@ def ge_cluster_counts(cluster_space, structures: Sequence[Atoms], *,
     target = atomic_numbers[species]
     items: Sequence[Atoms] | Iterator[Atoms] = structures
     if progress:
-        from tqdm.auto import tqdm  # imported here: only for the progress bar
-
         items = tqdm(structures, desc="cluster counts", leave=False)
     rows = []
     for atoms in items:
