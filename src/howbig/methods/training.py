@@ -34,6 +34,7 @@ import jax.numpy as jnp
 import jraph
 import numpy as np
 import optax
+from tqdm.auto import tqdm
 
 from howbig.methods.allocator import keep_large_blocks_in_heap
 from howbig.methods.arrays import ArrayBatcher, ArraySet
@@ -340,7 +341,6 @@ def train(model: hk.Transformed, train: GraphData | ArraySet,
     TrainResult
         The best state (lowest validation loss) and the history.
     """
-    from tqdm.auto import tqdm  # imported here: tqdm.auto looks for IPython, slow to import
 
     keep_large_blocks_in_heap()
     config = config or TrainConfig()
