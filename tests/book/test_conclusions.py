@@ -116,6 +116,16 @@ def test_transfer_table_extrapolations_without_verdict_and_other_factors_listed(
     assert other["verdict"] == "agrees" and other["kind"] == "analogue"
 
 
+def test_a_crossover_far_beyond_the_data_is_shown_in_the_chapters_words(tmp_path):
+    rec = Recorder("transferability", prefix="tr_", profile="quick", results_dir=tmp_path)
+    rec("tr_crossover_n", Measured(2.9e14, low=25_817.0, high=3.6e19), unit="formulas",
+        kind="extrapolation")
+    rec("tr_crossover_text", "more than 6,789,100 (95 % interval 25,817 to more than 6,789,100)")
+    table = concl.transfer_table(load_results(tmp_path)).set_index("quantity")
+    shown = table.loc[dict(concl.TRANSFER)["tr_crossover_n"], "this build"]
+    assert shown.startswith("more than 6,789,100") and "e+" not in shown
+
+
 def test_every_disagreement_listed_by_chapter_with_a_link(tmp_path):
     table = concl.disagreements(_record(tmp_path))
     assert list(table["chapter"]) == [

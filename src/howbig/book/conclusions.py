@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from howbig.book.reproducibility import TESTED, Row, rows
+from howbig.chapters.transferability.summary import WORDED
 from howbig.paper import PAPER
 from howbig.report import Record, fact
 from howbig.verdicts import NO_VERDICT
@@ -213,12 +214,20 @@ def transfer_table(records: list[Record]) -> pd.DataFrame:
     judged = _rows_by_key(records)
     wanted = [(key, what, find(records, key)) for key, what in TRANSFER]
     known = {key for key, _ in TRANSFER}
-    wanted += [(r.record.key, PAPER[r.record.claim].description, r.record)
+    wanted += [(r.record.key, "; ".join(filter(None, (PAPER[r.record.claim].description,
+                                                      r.record.reason))), r.record)
                for r in judged.values() if r.record.claim == "cross_database_factor"
                and r.record.key not in known]
+
+    def shown(key: str, rec: Record | None) -> str:
+        # a number that reads wrong in a table (a crossover far beyond the data) is shown in
+        # the chapter's words, which carry its interval
+        worded = find(records, WORDED[key]) if key in WORDED else None
+        return str(worded.value) if worded is not None else value_text(rec)
+
     return pd.DataFrame(
         [{"quantity": what, "kind": (rec.kind or "-") if rec else "-",
-          "this build": value_text(rec), "verdict": _verdict_text(judged.get(key), rec)}
+          "this build": shown(key, rec), "verdict": _verdict_text(judged.get(key), rec)}
          for key, what, rec in wanted],
         columns=["quantity", "kind", "this build", "verdict"])
 
