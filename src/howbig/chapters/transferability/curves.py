@@ -105,12 +105,13 @@ def curves_figure(analysis: CurveAnalysis, names: Sequence[str], *,
     (dotted); log axes."""
     # deferred: matplotlib takes ~0.3 s; the facts import this module for the analysis only
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     from howbig.style import use_style
 
     use_style()
-    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 4.1), sharey=True,
+    # about 3.3 in per panel: at the page's width the labels stay at reading size
+    fig, axes = plt.subplots(1, len(names), figsize=(3.3 * len(names), 3.6), sharey=True,
                              squeeze=False, constrained_layout=True)
     plain = FuncFormatter(lambda v, _: f"{v:g}")
     for ax, a in zip(axes[0], names, strict=True):
@@ -127,9 +128,10 @@ def curves_figure(analysis: CurveAnalysis, names: Sequence[str], *,
             ax.axhline(fit.c, color=f"C{k}", lw=0.9, ls=":")
         ax.set(xscale="log", yscale="log", xlabel="training formulas",
                title=f"trained on {a}")
+        # labels at 1, 2 and 5 times a power of ten only: every minor label overlaps
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_major_formatter(plain)
-        ax.yaxis.set_minor_formatter(plain)
-        ax.tick_params(axis="y", which="minor", labelsize=8)
+        ax.yaxis.set_minor_formatter(NullFormatter())
     axes[0, 0].set_ylabel(f"test MAE ({unit})")
     axes[0, 0].legend(fontsize=9, loc="lower left")
     return fig
