@@ -79,7 +79,7 @@ def test_holdout_rows_headlines_first_with_verdicts_and_intervals(tmp_path):
     assert list(table["held out"]) == ["subset: linear minus nonlinear",
                                        "all: linear minus nonlinear", "subset: gain, small pool"]
     assert list(table["verdict"]) == ["disagrees", "disagrees", "agrees"]
-    assert table.iloc[0]["this build"] == "-2.8 [-5.3, -0.4] meV (n = 5; folds)"
+    assert table.iloc[0]["this build"] == "-2.8 [-5.3, -0.4] meV (n = 5, folds)"
     assert PAPER["rf_nn_gap_ranking"].quote in table.iloc[0]["the paper says"]
 
 

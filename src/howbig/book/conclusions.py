@@ -19,13 +19,13 @@ empty cell. The functions return table cells and short words; the page words the
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from howbig.book.reproducibility import TESTED, Row, rows
+from howbig.book.reproducibility import value_text as repro_value_text
 from howbig.chapters.transferability.summary import WORDED
 from howbig.paper import PAPER
 from howbig.report import Record, fact
@@ -132,40 +132,10 @@ def find(records: list[Record], key: str) -> Record | None:
     return found[-1] if found else None
 
 
-def _number(value: Any, fmt: str) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "not computable"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value)
-    try:
-        text = fmt.format(value)
-    except (ValueError, TypeError):
-        return str(value)
-    return f"{value:,.0f}" if "e+" in text else text
-
-
 def value_text(record: Record | None, *, spread: bool = True) -> str:
-    """The record's value with its interval (or ± uncertainty) and unit, and (``spread``) its
-    ``n`` and what the spread is, as a table cell; :data:`NOT_RECORDED` for ``None``.
-
-    Examples
-    --------
-    >>> value_text(Record("c", "k", 2.5, unit="x", fmt="{:.1f}", low=2.0, high=3.0, n=3))
-    '2.5 [2.0, 3.0] x (n = 3)'
-    """
-    if record is None:
-        return NOT_RECORDED
-    text = _number(record.value, record.fmt)
-    if record.value is None:
-        return text
-    if record.low is not None and record.high is not None:
-        text += f" [{_number(record.low, record.fmt)}, {_number(record.high, record.fmt)}]"
-    elif record.uncertainty is not None:
-        text += f" ± {_number(record.uncertainty, record.fmt)}"
-    text = f"{text} {record.unit}".strip()
-    about = "; ".join(p for p in (f"n = {record.n}" if record.n is not None else "",
-                                  record.spread) if p)
-    return f"{text} ({about})" if about and spread else text
+    """The reproducibility page's cell for ``record``
+    (:func:`howbig.book.reproducibility.value_text`); :data:`NOT_RECORDED` for ``None``."""
+    return NOT_RECORDED if record is None else repro_value_text(record, spread=spread)
 
 
 def _verdict_text(row: Row | None, record: Record | None) -> str:

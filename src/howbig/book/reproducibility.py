@@ -42,6 +42,7 @@ __all__ = [
     "section_tables",
     "tallies",
     "unclassified_by_chapter",
+    "value_text",
 ]
 
 #: Kinds whose rows test a claim of the paper (its arithmetic is tallied apart).
@@ -168,7 +169,7 @@ def rule_table() -> pd.DataFrame:
 
 
 def _fmt(value: Any, fmt: str) -> str:
-    if value is None:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "not computable"
     if isinstance(value, int | float) and not isinstance(value, bool):
         try:
@@ -194,16 +195,25 @@ def _band_text(row: Row) -> str:
     return f"{lo:,.10g} to {hi:,.10g} {unit}".strip()
 
 
-def _build_text(rec: Record) -> str:
+def value_text(rec: Record, *, spread: bool = True) -> str:
+    """A record's value with its interval (or ± uncertainty) and unit, and (``spread``) its
+    ``n`` and what the spread is, as a table cell (this page's and the conclusions page's).
+
+    Examples
+    --------
+    >>> value_text(Record("c", "k", 2.5, unit="x", fmt="{:.1f}", low=2.0, high=3.0, n=3))
+    '2.5 [2.0, 3.0] x (n = 3)'
+    """
     text = _fmt(rec.value, rec.fmt)
-    if rec.value is not None:
-        if rec.low is not None and rec.high is not None:
-            text += f" [{_fmt(rec.low, rec.fmt)}, {_fmt(rec.high, rec.fmt)}]"
-        elif rec.uncertainty is not None:
-            text += f" ± {_fmt(rec.uncertainty, rec.fmt)}"
-    text = f"{text} {rec.unit}".strip() if rec.value is not None else text
-    spread = ", ".join(p for p in (f"n = {rec.n}" if rec.n is not None else "", rec.spread) if p)
-    return f"{text} ({spread})" if spread else text
+    if rec.value is None:
+        return text
+    if rec.low is not None and rec.high is not None:
+        text += f" [{_fmt(rec.low, rec.fmt)}, {_fmt(rec.high, rec.fmt)}]"
+    elif rec.uncertainty is not None:
+        text += f" ± {_fmt(rec.uncertainty, rec.fmt)}"
+    text = f"{text} {rec.unit}".strip()
+    about = ", ".join(p for p in (f"n = {rec.n}" if rec.n is not None else "", rec.spread) if p)
+    return f"{text} ({about})" if about and spread else text
 
 
 def _note(row: Row) -> str:
@@ -243,7 +253,7 @@ def section_tables(table_rows: list[Row]) -> list[tuple[str, str, pd.DataFrame]]
         frame = pd.DataFrame([{
             "the paper says": f"“{r.number.quote}”",
             "claim: band": f"{r.number.rule}: {_band_text(r)}", "kind": r.kind,
-            "this build": _build_text(r.record),
+            "this build": value_text(r.record),
             "verdict": r.verdict.label if r.verdict else "-", "note": _note(r),
         } for r in group])
         out.append((section, _caption(section, group), frame))
@@ -254,7 +264,7 @@ def arithmetic_table(table_rows: list[Row]) -> pd.DataFrame:
     """The paper's own arithmetic, recomputed from its stated inputs: checks out or not."""
     return pd.DataFrame(
         [{"section": r.section, "the paper says": f"“{r.number.quote}”",
-          "band": _band_text(r), "recomputed": _build_text(r.record),
+          "band": _band_text(r), "recomputed": value_text(r.record),
           "checks out": r.verdict.label if r.verdict else "-", "note": _note(r)}
          for r in table_rows if r.kind == "paper arithmetic" and r.number],
         columns=["section", "the paper says", "band", "recomputed", "checks out", "note"],
@@ -269,7 +279,7 @@ def external_table(table_rows: list[Row]) -> pd.DataFrame:
         mine = [r for r in table_rows if r.record.reference == pub.key]
         out.append({"published": f"{_number_text(pub.value, pub.unit)}", "what": pub.what,
                     "citation": pub.citation,
-                    "this build": "; ".join(f"{_build_text(r.record)} ({r.kind})" for r in mine)
+                    "this build": "; ".join(f"{value_text(r.record)} ({r.kind})" for r in mine)
                     or "not computed in this build"})
     return pd.DataFrame(out, columns=["published", "what", "citation", "this build"])
 
@@ -278,7 +288,7 @@ def extrapolations_table(table_rows: list[Row]) -> pd.DataFrame:
     """Extrapolated values, reported without verdict."""
     return pd.DataFrame(
         [{"chapter": r.record.chapter, "quantity": r.quantity,
-          "paper": _paper_column(r), "this build": _build_text(r.record),
+          "paper": _paper_column(r), "this build": value_text(r.record),
           "verdict": f"no verdict: {NO_VERDICT['extrapolation']}", "note": _note(r)}
          for r in table_rows if r.kind == "extrapolation"],
         columns=["chapter", "quantity", "paper", "this build", "verdict", "note"],
@@ -290,7 +300,7 @@ def inputs_table(table_rows: list[Row]) -> pd.DataFrame:
     the value this build used (they differ where a chapter says why); never judged."""
     return pd.DataFrame(
         [{"section": r.section, "quantity": r.quantity, "paper": _paper_column(r),
-          "this build": _build_text(r.record), "note": r.record.reason or "-"}
+          "this build": value_text(r.record), "note": r.record.reason or "-"}
          for r in table_rows if r.kind == "input"],
         columns=["section", "quantity", "paper", "this build", "note"],
     )
